@@ -1,0 +1,6 @@
+"""Neural networks of sigmoid units trained by backpropagation, as scikit-learn estimators."""
+
+from ._estimators import BackpropClassifier, BackpropRegressor
+from ._version import __version__
+
+__all__ = ["BackpropClassifier", "BackpropRegressor", "__version__"]

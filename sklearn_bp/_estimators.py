@@ -1,0 +1,482 @@
+"""BackpropClassifier and BackpropRegressor: scikit-learn plumbing around the training.
+
+The estimators validate input, encode targets into the sigmoid's range, split off a
+validation set, and hand plain arrays to ``_restarts`` / ``_training``. Every fitted
+attribute is a plain numpy array, list or number.
+"""
+
+import warnings
+from functools import wraps
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MultiOutputMixin,
+    RegressorMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import label_binarize
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import (
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._network import LOSSES, forward_pass
+from ._restarts import draw_seeds, train_restarts
+from ._sgd import unpack
+from ._training import Settings, TrainingData, initial_state, state_from_network, train
+from ._training import TrainingState
+from ._visits import as_inputs, canonical_rows, expand_visits
+
+#: Regression targets are mapped affinely onto [TARGET_LOW, TARGET_HIGH], inside the
+#: open range of the sigmoid output, so that no target asks for an infinite logit.
+TARGET_LOW, TARGET_HIGH = 0.1, 0.9
+
+
+def _restore_on_failure(method):
+    """Undo every attribute change made by ``method`` if it raises."""
+
+    @wraps(method)
+    def wrapper(self, *args, **kwargs):
+        saved = dict(self.__dict__)
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    return wrapper
+
+
+def _check_hidden_layer_sizes(hidden_layer_sizes):
+    sizes = np.atleast_1d(hidden_layer_sizes)
+    if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer):
+        raise ValueError(
+            "hidden_layer_sizes must be an int or a non-empty sequence of ints, "
+            f"got {hidden_layer_sizes!r}."
+        )
+    if np.any(sizes <= 0):
+        raise ValueError(
+            f"hidden_layer_sizes must contain only positive ints, got {hidden_layer_sizes!r}."
+        )
+    return [int(s) for s in sizes]
+
+
+class _BaseBackprop(BaseEstimator):
+    """Shared fit logic. Subclasses encode targets and decode network outputs."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "loss": [StrOptions(set(LOSSES))],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "nesterovs_momentum": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        loss="squared_error",
+        alpha=1e-4,
+        batch_size=1,
+        learning_rate="constant",
+        learning_rate_init=0.1,
+        power_t=0.5,
+        momentum=0.0,
+        nesterovs_momentum=True,
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_init=1,
+        n_jobs=None,
+        warm_start=False,
+        random_state=None,
+        verbose=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.loss = loss
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_init = n_init
+        self.n_jobs = n_jobs
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_restore_on_failure
+    def set_params(self, **params):
+        return super().set_params(**params)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # ----------------------------------------------------------------- fitting
+
+    @_restore_on_failure
+    def _fit(self, X, y, sample_weight, *, incremental, classes=None):
+        fresh = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
+        hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=fresh,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32] if fresh else self.coefs_[0].dtype,
+            multi_output=True,
+        )
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+        Y = self._encode_targets(y, sample_weight, fresh=fresh, classes=classes)
+        settings = self._settings(incremental)
+        inputs = as_inputs(X)
+        if self.shuffle:
+            rows = canonical_rows(inputs, X.shape[1], Y, sample_weight)
+        else:
+            rows = np.flatnonzero(sample_weight > 0)
+        rng = self._random_state(fresh)
+        validation_score = None
+        if settings.early_stopping:
+            rows, val_rows = self._split_validation(rows, y, rng)
+            validation_score = self._validation_scorer(
+                X[val_rows], y[val_rows], sample_weight[val_rows]
+            )
+        visit_rows, visit_weights = expand_visits(rows, sample_weight, X.dtype)
+        data = TrainingData(
+            inputs=inputs,
+            Y=Y,
+            visit_rows=visit_rows,
+            visit_weights=visit_weights,
+            total_weight=float(sample_weight[rows].sum()),
+            validation_score=validation_score,
+        )
+        layer_sizes = [X.shape[1], *hidden, Y.shape[1]]
+        if fresh and not incremental:
+            seeds = draw_seeds(rng, self.n_init)
+            state, rng, criteria, best = train_restarts(
+                data, settings, layer_sizes, X.dtype, seeds, self.n_jobs
+            )
+            self.restart_losses_ = criteria.tolist()
+            self.best_restart_ = best
+        else:
+            state, rng = self._continued_state(
+                settings, layer_sizes, X.dtype, rng, incremental
+            )
+            state = train(data, settings, state, rng, settings.max_iter)
+        if not incremental and not state.stopped:
+            warnings.warn(
+                f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
+                "and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+        self._store_state(state, incremental)
+        # Kept as a plain tuple, so that later partial_fit calls continue the stream
+        # exactly as more epochs of the same fit would.
+        self._rng_state = rng.get_state()
+        return self
+
+    def _random_state(self, fresh):
+        if not fresh:
+            rng = np.random.RandomState()
+            rng.set_state(self._rng_state)
+            return rng
+        return check_random_state(self.random_state)
+
+    def _settings(self, incremental):
+        return Settings(
+            loss=self.loss,
+            alpha=float(self.alpha),
+            batch_size=int(self.batch_size),
+            learning_rate=self.learning_rate,
+            learning_rate_init=float(self.learning_rate_init),
+            power_t=float(self.power_t),
+            momentum=float(self.momentum),
+            nesterovs_momentum=bool(self.nesterovs_momentum),
+            max_iter=1 if incremental else int(self.max_iter),
+            tol=float(self.tol),
+            n_iter_no_change=int(self.n_iter_no_change),
+            shuffle=bool(self.shuffle),
+            early_stopping=bool(self.early_stopping) and not incremental,
+            verbose=bool(self.verbose),
+        )
+
+    def _continued_state(self, settings, layer_sizes, dtype, rng, incremental):
+        """``(state, rng)`` to continue from: partial_fit keeps the optimizer's
+        memory, a warm-started fit starts a fresh optimizer on the kept weights, and
+        a first partial_fit starts from a random network."""
+        if not hasattr(self, "coefs_"):
+            # A first partial_fit: a single restart, seeded as fit would seed it.
+            rng = np.random.RandomState(draw_seeds(rng, 1)[0])
+            return initial_state(layer_sizes, settings, rng, dtype), rng
+        state = state_from_network(self.coefs_, self.intercepts_, settings, dtype)
+        if incremental:
+            state.velocity = self._velocity.copy()
+            state.learning_rate = self._learning_rate
+            state.t = self.t_
+            state.n_iter = self.n_iter_
+            state.loss_curve = list(self.loss_curve_)
+            state.best_loss = self.best_loss_
+            state.no_improvement_count = self._no_improvement_count
+        return state, rng
+
+    def _store_state(self, state: TrainingState, incremental):
+        coefs, intercepts = unpack(state.params, state.layout)
+        self.coefs_ = [W.copy() for W in coefs]
+        self.intercepts_ = [b.copy() for b in intercepts]
+        self.n_layers_ = len(state.layer_sizes)
+        self.n_outputs_ = state.layer_sizes[-1]
+        self.loss_curve_ = list(state.loss_curve)
+        self.loss_ = self.loss_curve_[-1]
+        self.n_iter_ = state.n_iter
+        self.t_ = state.t
+        self._velocity = state.velocity
+        self._learning_rate = state.learning_rate
+        self._no_improvement_count = state.no_improvement_count
+        if self.early_stopping and not incremental:
+            self.validation_scores_ = list(state.validation_scores)
+            self.best_validation_score_ = state.best_validation_score
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = state.best_loss
+        if incremental and not hasattr(self, "restart_losses_"):
+            self.restart_losses_ = [self.loss_]
+            self.best_restart_ = 0
+
+    def _split_validation(self, rows, y, rng):
+        """Hold out ``validation_fraction`` of the rows (stratified for classes)."""
+        stratify = self._stratify_labels(y[rows])
+        train_rows, val_rows = train_test_split(
+            rows,
+            test_size=self.validation_fraction,
+            random_state=rng,
+            stratify=stratify,
+        )
+        if val_rows.size < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        return train_rows, val_rows
+
+    def _stratify_labels(self, y):
+        return None
+
+    def _network_output(self, X):
+        """(output activations, logits) for validated X."""
+        activations, logits = forward_pass(self.coefs_, self.intercepts_, X)
+        return activations[-1], logits
+
+    def _validated_output(self, X):
+        check_is_fitted(self)
+        X = validate_data(
+            self,
+            X,
+            reset=False,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+        )
+        return self._network_output(X)
+
+
+class BackpropClassifier(ClassifierMixin, _BaseBackprop):
+    """Neural network classifier of sigmoid units trained by backpropagation and SGD.
+
+    PLACEHOLDER
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        if classes is None and not hasattr(self, "coefs_"):
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _encode_targets(self, y, sample_weight, *, fresh, classes):
+        """0/1 indicators: one output for two classes, one per class or label otherwise."""
+        check_classification_targets(y)
+        kind = type_of_target(y)
+        if fresh:
+            classes = unique_labels(y if classes is None else classes)
+            if kind != "multilabel-indicator" and len(classes) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes, but "
+                    f"the data contain only one class: {classes[0]!r}."
+                )
+            self.classes_ = classes
+            self._multilabel = kind == "multilabel-indicator"
+        elif classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
+            raise ValueError(
+                f"classes={classes!r} is not the same as on the first call to "
+                f"partial_fit, which was {self.classes_!r}."
+            )
+        if self._multilabel:
+            if kind != "multilabel-indicator" or y.shape[1] != len(self.classes_):
+                raise ValueError(
+                    f"The model was fitted on multilabel targets with {len(self.classes_)} "
+                    f"labels; got targets of type {kind!r}."
+                )
+            return np.asarray(y, dtype=sample_weight.dtype)
+        unseen = np.setdiff1d(unique_labels(y), self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"y contains classes not seen when the model was first fitted: "
+                f"{unseen.tolist()}. Pass every class to the first partial_fit call "
+                "through `classes=`."
+            )
+        Y = label_binarize(y, classes=self.classes_)
+        return Y.astype(sample_weight.dtype)
+
+    def _stratify_labels(self, y):
+        return None if self._multilabel else y
+
+    def _validation_scorer(self, X_val, y_val, w_val):
+        def score(coefs, intercepts):
+            activations, logits = forward_pass(coefs, intercepts, X_val)
+            return accuracy_score(
+                y_val, self._labels(activations[-1], logits), sample_weight=w_val
+            )
+
+        return score
+
+    def _labels(self, Y_hat, logits):
+        if self._multilabel:
+            return (logits > 0).astype(int)
+        if len(self.classes_) == 2:
+            return self.classes_[(logits[:, 0] > 0).astype(int)]
+        return self.classes_[np.argmax(logits, axis=1)]
+
+    def decision_function(self, X):
+        """Output-layer pre-activations (logits): shape (n_samples,) for two classes."""
+        Y_hat, logits = self._validated_output(X)
+        return logits[:, 0] if logits.shape[1] == 1 and not self._multilabel else logits
+
+    def predict(self, X):
+        """Predicted class labels (an indicator matrix for multilabel targets)."""
+        Y_hat, logits = self._validated_output(X)
+        return self._labels(Y_hat, logits)
+
+    def predict_proba(self, X):
+        """Class probabilities, strictly inside (0, 1).
+
+        Single-label: rows sum to 1 (the sigmoid outputs, normalised; for two classes
+        ``[1 - p, p]``). Multilabel: each label's own probability.
+        """
+        Y_hat, _ = self._validated_output(X)
+        eps = np.finfo(Y_hat.dtype).eps
+        if len(self.classes_) == 2 and not self._multilabel:
+            Y_hat = np.hstack([1 - Y_hat, Y_hat])
+        elif not self._multilabel:
+            Y_hat = Y_hat / Y_hat.sum(axis=1, keepdims=True)
+        return np.clip(Y_hat, eps, 1 - eps)
+
+    def predict_log_proba(self, X):
+        """Logarithm of ``predict_proba``; always finite."""
+        return np.log(self.predict_proba(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
+    """Neural network regressor of sigmoid units trained by backpropagation and SGD.
+
+    PLACEHOLDER
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _encode_targets(self, y, sample_weight, *, fresh, classes=None):
+        """Map each target column affinely onto [0.1, 0.9], using the range of the
+        samples of positive weight in the first fit."""
+        Y = np.asarray(y, dtype=sample_weight.dtype)
+        Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
+        if fresh:
+            weighted = Y[sample_weight > 0]
+            self.target_min_ = weighted.min(axis=0)
+            self.target_max_ = weighted.max(axis=0)
+            self._single_output = np.ndim(y) == 1
+        elif Y.shape[1] != self.target_min_.size:
+            raise ValueError(
+                f"y has {Y.shape[1]} outputs, but the model was fitted with "
+                f"{self.target_min_.size}."
+            )
+        center, half_range = self._target_scaling()
+        return 0.5 + (TARGET_HIGH - 0.5) * (Y - center) / half_range
+
+    def _target_scaling(self):
+        center = (self.target_max_ + self.target_min_) / 2
+        half_range = (self.target_max_ - self.target_min_) / 2
+        return center, np.where(half_range > 0, half_range, 1.0)
+
+    def _decode(self, Y_hat):
+        center, half_range = self._target_scaling()
+        y = center + (Y_hat - 0.5) * half_range / (TARGET_HIGH - 0.5)
+        return y[:, 0] if self._single_output else y
+
+    def _validation_scorer(self, X_val, y_val, w_val):
+        def score(coefs, intercepts):
+            activations, _ = forward_pass(coefs, intercepts, X_val)
+            return r2_score(y_val, self._decode(activations[-1]), sample_weight=w_val)
+
+        return score
+
+    def predict(self, X):
+        """Predicted targets, in the original units."""
+        Y_hat, _ = self._validated_output(X)
+        return self._decode(Y_hat)

@@ -1,0 +1,209 @@
+"""The training loop: epochs of compiled SGD, learning-rate schedules and stopping.
+
+This module knows nothing of estimators. ``train`` takes a ``TrainingState`` (the network
+and the optimizer's memory, as plain arrays) and returns a new one; the caller's state is
+never modified, so a failure leaves it as it was.
+"""
+
+import copy
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from ._sgd import Inputs, StepRule, make_layout, pack, run_epoch, unpack
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The estimator's training hyper-parameters, as the loop needs them."""
+
+    loss: str
+    alpha: float
+    batch_size: int
+    learning_rate: str
+    learning_rate_init: float
+    power_t: float
+    momentum: float
+    nesterovs_momentum: bool
+    max_iter: int
+    tol: float
+    n_iter_no_change: int
+    shuffle: bool
+    early_stopping: bool
+    verbose: bool
+
+
+@dataclass
+class TrainingData:
+    """What one training run visits, and how it scores a network on held-out data."""
+
+    inputs: Inputs
+    Y: np.ndarray
+    visit_rows: np.ndarray
+    visit_weights: np.ndarray
+    total_weight: float
+    validation_score: Optional[Callable] = None  # (coefs, intercepts) -> float
+
+
+@dataclass
+class TrainingState:
+    """A network and the optimizer's memory: everything a later epoch continues from."""
+
+    layer_sizes: tuple
+    params: np.ndarray
+    velocity: np.ndarray
+    learning_rate: float
+    t: int = 0
+    n_iter: int = 0
+    loss_curve: list = field(default_factory=list)
+    best_loss: float = np.inf
+    validation_scores: list = field(default_factory=list)
+    best_validation_score: float = -np.inf
+    best_params: Optional[np.ndarray] = None
+    no_improvement_count: int = 0
+    stopped: bool = False
+
+    @property
+    def layout(self):
+        return make_layout(self.layer_sizes)
+
+    def copy(self):
+        return copy.deepcopy(self)
+
+
+def initial_state(layer_sizes, settings, rng, dtype):
+    """Glorot-uniform weights and intercepts, sized for sigmoid units.
+
+    ``U(-b, b)`` with ``b = sqrt(2 / (fan_in + fan_out))``: scikit-learn's choice for
+    logistic units, which keeps early pre-activations in the sigmoid's linear range.
+    """
+    parts = []
+    for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+        bound = np.sqrt(2.0 / (fan_in + fan_out))
+        parts.append(rng.uniform(-bound, bound, size=fan_in * fan_out))
+        parts.append(rng.uniform(-bound, bound, size=fan_out))
+    params = np.concatenate(parts).astype(dtype)
+    return TrainingState(
+        layer_sizes=tuple(int(s) for s in layer_sizes),
+        params=params,
+        velocity=np.zeros_like(params),
+        learning_rate=settings.learning_rate_init,
+    )
+
+
+def state_from_network(coefs, intercepts, settings, dtype):
+    """A fresh optimizer around existing weights (warm start)."""
+    params = pack(coefs, intercepts, dtype)
+    sizes = (coefs[0].shape[0],) + tuple(W.shape[1] for W in coefs)
+    return TrainingState(
+        layer_sizes=sizes,
+        params=params,
+        velocity=np.zeros_like(params),
+        learning_rate=settings.learning_rate_init,
+    )
+
+
+def train(data, settings, state, rng, max_epochs):
+    """Run up to ``max_epochs`` epochs of SGD from ``state``; return the new state.
+
+    Stops early when the training loss (or, with early stopping, the validation score)
+    has not improved by ``tol`` for ``n_iter_no_change`` epochs; the adaptive schedule
+    first divides the learning rate by 5, and stops once it falls below 1e-6.
+    A ``KeyboardInterrupt`` ends training between epochs with a warning; the state
+    then holds the last complete epoch (the best one, under early stopping).
+    ``state.stopped`` tells whether training ended before ``max_epochs``.
+    """
+    state = state.copy()
+    state.stopped = False
+    layout = state.layout
+    start = time.perf_counter()
+    try:
+        for _ in range(max_epochs):
+            _run_one_epoch(data, settings, state, layout, rng)
+            _record_progress(data, settings, state, layout)
+            if settings.verbose:
+                _print_epoch(state, time.perf_counter() - start)
+            if state.no_improvement_count > settings.n_iter_no_change:
+                if _should_stop(settings, state):
+                    state.stopped = True
+                    break
+    except KeyboardInterrupt:
+        warnings.warn("Training interrupted by the user.", UserWarning)
+        state.stopped = True
+    if settings.early_stopping and state.best_params is not None:
+        state.params = state.best_params.copy()
+    return state
+
+
+def _run_one_epoch(data, settings, state, layout, rng):
+    """One pass over the visits, shuffled if asked; appends the epoch's loss."""
+    order = rng.permutation(data.visit_rows.size) if settings.shuffle else slice(None)
+    params = state.params.copy()
+    rule = StepRule(
+        learning_rate=state.learning_rate,
+        momentum=settings.momentum,
+        nesterov=settings.nesterovs_momentum,
+        l2=settings.alpha / data.total_weight,
+        log_loss=settings.loss == "log_loss",
+        batch_size=min(settings.batch_size, data.visit_rows.size),
+    )
+    data_loss = run_epoch(
+        data.inputs,
+        data.Y,
+        data.visit_rows[order],
+        data.visit_weights[order],
+        params,
+        state.velocity,
+        layout,
+        rule,
+    )
+    coefs, _ = unpack(params, layout)
+    penalty = 0.5 * settings.alpha * sum(float(np.vdot(W, W)) for W in coefs)
+    loss = (data_loss + penalty) / data.total_weight
+    if not np.isfinite(loss) or not np.all(np.isfinite(params)):
+        raise ValueError(
+            f"Training diverged: the loss became {loss} in epoch {state.n_iter + 1}. "
+            f"Lower learning_rate_init (now {settings.learning_rate_init}) or "
+            "momentum, or scale the inputs (for example with StandardScaler)."
+        )
+    state.params = params
+    state.loss_curve.append(loss)
+    state.n_iter += 1
+    state.t += data.visit_rows.size
+    if settings.learning_rate == "invscaling":
+        state.learning_rate = settings.learning_rate_init / (state.t + 1) ** settings.power_t
+
+
+def _record_progress(data, settings, state, layout):
+    """Track the best loss or validation score and count epochs without progress."""
+    loss = state.loss_curve[-1]
+    if settings.early_stopping and data.validation_score is not None:
+        score = data.validation_score(*unpack(state.params, layout))
+        state.validation_scores.append(score)
+        improved = score >= state.best_validation_score + settings.tol
+        if score > state.best_validation_score:
+            state.best_validation_score = score
+            state.best_params = state.params.copy()
+    else:
+        improved = loss <= state.best_loss - settings.tol
+    state.best_loss = min(state.best_loss, loss)
+    state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
+
+
+def _should_stop(settings, state):
+    """At a plateau: stop, or (adaptive schedule) divide the learning rate by 5."""
+    if settings.learning_rate != "adaptive" or state.learning_rate <= 1e-6:
+        return True
+    state.learning_rate /= 5.0
+    state.no_improvement_count = 0
+    return False
+
+
+def _print_epoch(state, elapsed):
+    line = f"Epoch {state.n_iter}, loss = {state.loss_curve[-1]:.8f}"
+    if state.validation_scores:
+        line += f", validation score = {state.validation_scores[-1]:.6f}"
+    print(f"{line}, time = {elapsed:.2f}s")

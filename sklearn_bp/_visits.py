@@ -1,0 +1,86 @@
+"""From rows and sample weights to the sequence of SGD visits.
+
+Sample weights count samples. A row of weight ``w`` is visited ``floor(w)`` times with
+weight 1 per epoch, plus once with weight ``w - floor(w)`` when that is positive: an
+integer weight ``k`` trains exactly as ``k`` copies of the row, and a fractional weight
+is a partial copy whose gradient is scaled down. Rows of weight 0 are never visited.
+
+With shuffling on, rows are first put in a canonical order that depends only on their
+content (features, targets and weight), so that with a fixed ``random_state`` the
+training does not depend on the order of the rows given: every later random choice
+(validation split, epoch permutations) acts on that canonical order.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from numba import njit
+
+from ._sgd import Inputs
+
+
+def as_inputs(X):
+    """Hand a dense C-contiguous array or a CSR matrix to the compiled loops."""
+    empty_index = np.empty(0, dtype=np.int32)
+    if sp.issparse(X):
+        X = X.tocsr()
+        return Inputs(True, np.empty((0, 0), X.dtype), X.data, X.indices, X.indptr)
+    X = np.ascontiguousarray(X)
+    return Inputs(False, X, np.empty(0, X.dtype), empty_index, empty_index)
+
+
+@njit(cache=True, nogil=True)
+def _row_projections(inputs, direction):
+    """x_i @ direction for every row, each row summed in its own fixed order.
+
+    A BLAS product may round a row differently depending on where it sits in the
+    matrix; this loop does not, so equal rows always get equal keys.
+    """
+    n_rows = inputs.indptr.size - 1 if inputs.is_sparse else inputs.dense.shape[0]
+    keys = np.zeros(n_rows)
+    for i in range(n_rows):
+        if inputs.is_sparse:
+            for p in range(inputs.indptr[i], inputs.indptr[i + 1]):
+                keys[i] += inputs.data[p] * direction[inputs.indices[p]]
+        else:
+            for j in range(inputs.dense.shape[1]):
+                keys[i] += inputs.dense[i, j] * direction[j]
+    return keys
+
+
+def _content_keys(inputs, n_features, Y):
+    """Two random projections of each row and one of its targets.
+
+    The projection directions are fixed (not drawn from the user's random state): they
+    only give rows a content-based order. Distinct rows tie on both feature keys with
+    probability zero; identical rows with identical targets are interchangeable.
+    """
+    directions = np.random.RandomState(0).uniform(-1, 1, size=(2, n_features))
+    target_direction = np.random.RandomState(1).uniform(-1, 1, size=Y.shape[1])
+    target_inputs = as_inputs(np.asarray(Y, dtype=np.float64))
+    return (
+        _row_projections(inputs, directions[0]),
+        _row_projections(target_inputs, target_direction),
+        _row_projections(inputs, directions[1]),
+    )
+
+
+def canonical_rows(inputs, n_features, Y, sample_weight):
+    """Indices of the rows of positive weight, sorted by content."""
+    first, target, second = _content_keys(inputs, n_features, Y)
+    order = np.lexsort((sample_weight, second, target, first))
+    return order[sample_weight[order] > 0]
+
+
+def expand_visits(rows, sample_weight, dtype):
+    """(visit_rows, visit_weights): each row repeated as its weight says, in order."""
+    weights = sample_weight[rows]
+    whole = np.floor(weights).astype(np.int64)
+    fraction = weights - whole
+    counts = whole + (fraction > 0)
+    visit_rows = np.repeat(rows, counts)
+    visit_weights = np.ones(visit_rows.size, dtype=dtype)
+    # The fractional visit of a row comes last among that row's visits.
+    last_visit = np.cumsum(counts) - 1
+    partial = fraction > 0
+    visit_weights[last_visit[partial]] = fraction[partial]
+    return visit_rows, visit_weights
