@@ -1,4 +1,4 @@
-"""Neural networks of sigmoid units trained by backpropagation, as scikit-learn estimators."""
+"""Sigmoid neural networks trained by backpropagation, as scikit-learn estimators."""
 
 from ._estimators import BackpropClassifier, BackpropRegressor
 from ._version import __version__

@@ -28,14 +28,25 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from ._network import LOSSES, forward_pass
 from ._restarts import draw_seeds, train_restarts
 from ._sgd import unpack
-from ._training import Settings, TrainingData, initial_state, state_from_network, train
-from ._training import TrainingState
-from ._visits import as_inputs, canonical_rows, expand_visits
+from ._training import (
+    Settings,
+    TrainingData,
+    TrainingState,
+    initial_state,
+    state_from_network,
+    train,
+)
+from ._visits import as_inputs, content_order, expand_visits
 
 #: Regression targets are mapped affinely onto [TARGET_LOW, TARGET_HIGH], inside the
 #: open range of the sigmoid output, so that no target asks for an infinite logit.
@@ -67,7 +78,8 @@ def _check_hidden_layer_sizes(hidden_layer_sizes):
         )
     if np.any(sizes <= 0):
         raise ValueError(
-            f"hidden_layer_sizes must contain only positive ints, got {hidden_layer_sizes!r}."
+            "hidden_layer_sizes must contain only positive ints, "
+            f"got {hidden_layer_sizes!r}."
         )
     return [int(s) for s in sizes]
 
@@ -76,7 +88,10 @@ class _BaseBackprop(BaseEstimator):
     """Shared fit logic. Subclasses encode targets and decode network outputs."""
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "loss": [StrOptions(set(LOSSES))],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -167,16 +182,17 @@ class _BaseBackprop(BaseEstimator):
             dtype=[np.float64, np.float32] if fresh else self.coefs_[0].dtype,
             multi_output=True,
         )
+        y = self._check_target_shape(y)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
         Y = self._encode_targets(y, sample_weight, fresh=fresh, classes=classes)
         settings = self._settings(incremental)
         inputs = as_inputs(X)
+        rows = np.flatnonzero(sample_weight > 0)
         if self.shuffle:
-            rows = canonical_rows(inputs, X.shape[1], Y, sample_weight)
-        else:
-            rows = np.flatnonzero(sample_weight > 0)
+            argsort_by_content = content_order(inputs, X.shape[1], Y)
+            rows = rows[argsort_by_content(rows, sample_weight[rows])]
         rng = self._random_state(fresh)
         validation_score = None
         if settings.early_stopping:
@@ -185,6 +201,9 @@ class _BaseBackprop(BaseEstimator):
                 X[val_rows], y[val_rows], sample_weight[val_rows]
             )
         visit_rows, visit_weights = expand_visits(rows, sample_weight, X.dtype)
+        if self.shuffle:
+            order = argsort_by_content(visit_rows, visit_weights)
+            visit_rows, visit_weights = visit_rows[order], visit_weights[order]
         data = TrainingData(
             inputs=inputs,
             Y=Y,
@@ -306,6 +325,9 @@ class _BaseBackprop(BaseEstimator):
     def _stratify_labels(self, y):
         return None
 
+    def _check_target_shape(self, y):
+        return y
+
     def _network_output(self, X):
         """(output activations, logits) for validated X."""
         activations, logits = forward_pass(self.coefs_, self.intercepts_, X)
@@ -340,7 +362,7 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _encode_targets(self, y, sample_weight, *, fresh, classes):
-        """0/1 indicators: one output for two classes, one per class or label otherwise."""
+        """0/1 indicators: one output for two classes, else one per class or label."""
         check_classification_targets(y)
         kind = type_of_target(y)
         if fresh:
@@ -352,7 +374,9 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
                 )
             self.classes_ = classes
             self._multilabel = kind == "multilabel-indicator"
-        elif classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
+        elif classes is not None and not np.array_equal(
+            unique_labels(classes), self.classes_
+        ):
             raise ValueError(
                 f"classes={classes!r} is not the same as on the first call to "
                 f"partial_fit, which was {self.classes_!r}."
@@ -360,8 +384,8 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         if self._multilabel:
             if kind != "multilabel-indicator" or y.shape[1] != len(self.classes_):
                 raise ValueError(
-                    f"The model was fitted on multilabel targets with {len(self.classes_)} "
-                    f"labels; got targets of type {kind!r}."
+                    "The model was fitted on multilabel targets with "
+                    f"{len(self.classes_)} labels; got targets of type {kind!r}."
                 )
             return np.asarray(y, dtype=sample_weight.dtype)
         unseen = np.setdiff1d(unique_labels(y), self.classes_)
@@ -376,6 +400,13 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
 
     def _stratify_labels(self, y):
         return None if self._multilabel else y
+
+    def _check_target_shape(self, y):
+        # A column vector of labels is single-label data: flatten it, with the
+        # DataConversionWarning scikit-learn gives.
+        if y.ndim == 2 and y.shape[1] == 1:
+            return column_or_1d(y, warn=True)
+        return y
 
     def _validation_scorer(self, X_val, y_val, w_val):
         def score(coefs, intercepts):

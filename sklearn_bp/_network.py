@@ -113,7 +113,9 @@ def loss_and_gradients(coefs, intercepts, X, Y, *, loss, alpha, sample_weight=No
     delta = output_delta(activations[-1], Y, loss) * sample_weight[:, None]
     coef_grads, intercept_grads = [], []
     for k in range(len(coefs) - 1, -1, -1):
-        coef_grads.append((safe_sparse_dot(activations[k].T, delta) + alpha * coefs[k]) / n)
+        coef_grads.append(
+            (safe_sparse_dot(activations[k].T, delta) + alpha * coefs[k]) / n
+        )
         intercept_grads.append(delta.sum(axis=0) / n)
         if k > 0:
             delta = (delta @ coefs[k].T) * sigmoid_derivative(activations[k])

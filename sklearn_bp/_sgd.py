@@ -1,8 +1,9 @@
 """Compiled stochastic gradient descent: one epoch over the training visits.
 
-The loops mirror ``_network.loss_and_gradients`` one sample at a time. A *visit* is one
-(row, weight) pair: a sample of integer weight ``k`` is visited ``k`` times with weight 1,
-and a fractional remainder adds one visit of that smaller weight (see ``_visits.py``).
+The loops mirror ``_network.loss_and_gradients`` one sample at a time. A *visit* is
+one (row, weight) pair: a sample of integer weight ``k`` is visited ``k`` times with
+weight 1, and a fractional remainder adds one visit of that smaller weight (see
+``_visits.py``).
 
 A step over a batch of ``B`` visits (``B = 1`` is the classic per-sample SGD) is
 
@@ -61,40 +62,38 @@ def n_params(layout):
     return int(layout.intercept_offsets[-1] + layout.sizes[-1])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def _sigmoid(z):
-    # Two branches so that exp never overflows.
-    if z >= 0:
-        return 1.0 / (1.0 + np.exp(-z))
-    e = np.exp(z)
-    return e / (1.0 + e)
+    # No branch: for very negative z, exp(-z) overflows to inf and the result is 0,
+    # which is the correctly rounded value.
+    return 1.0 / (1.0 + np.exp(-z))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def _softplus(z):
     return max(z, 0.0) + np.log1p(np.exp(-abs(z)))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def _coefs(params, layout, k):
     start = layout.coef_offsets[k]
     n_in, n_out = layout.sizes[k], layout.sizes[k + 1]
     return params[start : start + n_in * n_out].reshape((n_in, n_out))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def _intercepts(params, layout, k):
     start = layout.intercept_offsets[k]
     return params[start : start + layout.sizes[k + 1]]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def _units(buffer, layout, k):
     """The outputs of weight layer k (a_{k+1}) inside a per-sample unit buffer."""
     return buffer[layout.unit_offsets[k] : layout.unit_offsets[k + 1]]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def _row(inputs, i):
     """Row i as (values, columns); for a dense row, columns is empty."""
     if inputs.is_sparse:
@@ -103,17 +102,19 @@ def _row(inputs, i):
     return inputs.dense[i], inputs.indices[:0]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def _add_row_times_matrix(values, columns, is_sparse, W, z):
     """z += x @ W for an input row x given as (values, columns) or densely."""
+    # Inner loops run over zero-based ranges: numba cannot vectorise indexing by
+    # a general range(start, stop).
     for p in range(values.size):
-        row = columns[p] if is_sparse else p
+        W_row = W[columns[p]] if is_sparse else W[p]
         x = values[p]
         for j in range(z.size):
-            z[j] += x * W[row, j]
+            z[j] += x * W_row[j]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def _forward(values, columns, is_sparse, params, layout, units, logits):
     """a_{k+1} = sigmoid(a_k @ coefs[k] + intercepts[k]), from the input row up.
 
@@ -135,7 +136,7 @@ def _forward(values, columns, is_sparse, params, layout, units, logits):
             z[j] = _sigmoid(z[j])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def _sample_loss(y_hat, logits, y, log_loss):
     """f = sum_q 1/2 (yhat_q - y_q)^2, or the cross-entropy softplus(z) - y z."""
     total = 0.0
@@ -147,7 +148,7 @@ def _sample_loss(y_hat, logits, y, log_loss):
     return total
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def _output_delta(y_hat, y, weight, log_loss, delta):
     """delta_q = w * df/dz_q: (yhat - y) * yhat (1 - yhat), or yhat - y (log loss)."""
     for q in range(y.size):
@@ -157,8 +158,10 @@ def _output_delta(y_hat, y, weight, log_loss, delta):
             delta[q] = weight * (y_hat[q] - y[q]) * y_hat[q] * (1.0 - y_hat[q])
 
 
-@njit(cache=True, nogil=True)
-def _accumulate_gradient(values, columns, is_sparse, params, layout, units, deltas, grad):
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _accumulate_gradient(
+    values, columns, is_sparse, params, layout, units, deltas, grad
+):
     """Add one sample's gradient to ``grad``, from the output layer back to the input.
 
     On entry the output layer's delta is in ``deltas``. For layer k with input a_k:
@@ -173,51 +176,150 @@ def _accumulate_gradient(values, columns, is_sparse, params, layout, units, delt
             g_b[j] += delta[j]
         if k == 0:
             for p in range(values.size):
-                row = columns[p] if is_sparse else p
+                G_row = G[columns[p]] if is_sparse else G[p]
                 x = values[p]
                 for j in range(delta.size):
-                    G[row, j] += x * delta[j]
+                    G_row[j] += x * delta[j]
             continue
         W = _coefs(params, layout, k)
         a = _units(units, layout, k - 1)
         below = _units(deltas, layout, k - 1)
         for i in range(a.size):
+            G_row, W_row = G[i], W[i]
             x = a[i]
             back = 0.0
             for j in range(delta.size):
-                G[i, j] += x * delta[j]
-                back += W[i, j] * delta[j]
+                G_row[j] += x * delta[j]
+                back += W_row[j] * delta[j]
             below[i] = back * x * (1.0 - x)
 
 
-@njit(cache=True, nogil=True)
-def _apply_step(params, grad, velocity, layout, rule, batch_size):
-    """One SGD (or momentum) step from the summed gradient of a batch; zeroes grad."""
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _update_row(W_row, v_row, x, delta, rule, l2):
+    """One row of a per-sample step: W_row -= lr * (x * delta + l2 * W_row).
+
+    With momentum the same gradient goes through the velocity ``v_row``.
+    """
     lr, mu = rule.learning_rate, rule.momentum
-    n_layers = layout.sizes.size - 1
-    for k in range(n_layers):
-        start = layout.coef_offsets[k]
-        stop = layout.intercept_offsets[k] + layout.sizes[k + 1]
-        weights_stop = layout.intercept_offsets[k]
-        for i in range(start, stop):
-            g = grad[i] / batch_size
-            if i < weights_stop:
-                g += rule.l2 * params[i]
-            if mu == 0.0:
-                params[i] -= lr * g
-            else:
-                velocity[i] = mu * velocity[i] - lr * g
+    if mu == 0.0:
+        for j in range(delta.size):
+            W_row[j] -= lr * (x * delta[j] + l2 * W_row[j])
+        return
+    for j in range(delta.size):
+        g = x * delta[j] + l2 * W_row[j]
+        v_row[j] = mu * v_row[j] - lr * g
+        if rule.nesterov:
+            W_row[j] += mu * v_row[j] - lr * g
+        else:
+            W_row[j] += v_row[j]
+
+
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _update_rows(W, V, x, delta, rule):
+    """W -= lr * (outer(x, delta) + l2 * W), or its momentum form, for one sample."""
+    # Written out rather than as _update_row(W[i], V[i], ...): measured twice as
+    # fast, the per-row views and calls cost as much as the arithmetic.
+    lr, mu, l2 = rule.learning_rate, rule.momentum, rule.l2
+    for i in range(x.size):
+        if mu == 0.0:
+            for j in range(delta.size):
+                W[i, j] -= lr * (x[i] * delta[j] + l2 * W[i, j])
+        else:
+            for j in range(delta.size):
+                g = x[i] * delta[j] + l2 * W[i, j]
+                V[i, j] = mu * V[i, j] - lr * g
                 if rule.nesterov:
-                    params[i] += mu * velocity[i] - lr * g
+                    W[i, j] += mu * V[i, j] - lr * g
                 else:
-                    params[i] += velocity[i]
-            grad[i] = 0.0
+                    W[i, j] += V[i, j]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _sample_step(
+    values, columns, is_sparse, params, velocity, layout, units, deltas, rule, dense_row
+):
+    """Backpropagate one sample and update the weights as it goes (batch size 1).
+
+    Deep to shallow, as the notes do it: for layer k, each row i of coefs[k] first
+    gives its share of the layer below's delta, (coefs[k][i] @ delta_k), from the
+    weights as they were, and only then takes its own step. Every gradient of the
+    step is therefore taken at the same weights, as in the batch path.
+    """
+    for k in range(layout.sizes.size - 2, -1, -1):
+        delta = _units(deltas, layout, k)
+        W, V = _coefs(params, layout, k), _coefs(velocity, layout, k)
+        _update_row(
+            _intercepts(params, layout, k),
+            _intercepts(velocity, layout, k),
+            1.0,
+            delta,
+            rule,
+            0.0,
+        )
+        if k > 0:
+            a = _units(units, layout, k - 1)
+            below = _units(deltas, layout, k - 1)
+            for i in range(a.size):
+                back = 0.0
+                for j in range(delta.size):
+                    back += W[i, j] * delta[j]
+                below[i] = back * a[i] * (1.0 - a[i])
+            _update_rows(W, V, a, delta, rule)
+        elif is_sparse and rule.l2 == 0.0 and rule.momentum == 0.0:
+            # Only the rows of the non-zero inputs change.
+            for p in range(values.size):
+                _update_row(W[columns[p]], V[columns[p]], values[p], delta, rule, 0.0)
+        elif is_sparse:
+            # L2 decay or momentum moves every row: scatter the sample into a dense
+            # row for this step, then clear it again.
+            for p in range(values.size):
+                dense_row[columns[p]] += values[p]
+            _update_rows(W, V, dense_row, delta, rule)
+            for p in range(values.size):
+                dense_row[columns[p]] = 0.0
+        else:
+            _update_rows(W, V, values, delta, rule)
+
+
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _step_segment(params, grad, velocity, start, stop, rule, batch_size, l2):
+    """SGD or momentum step on params[start:stop]; l2 is 0 for intercepts."""
+    lr, mu = rule.learning_rate, rule.momentum
+    scale = 1.0 / batch_size
+    p, g = params[start:stop], grad[start:stop]
+    if mu == 0.0:
+        for i in range(p.size):
+            p[i] -= lr * (g[i] * scale + l2 * p[i])
+            g[i] = 0.0
+        return
+    v = velocity[start:stop]
+    for i in range(p.size):
+        step = g[i] * scale + l2 * p[i]
+        v[i] = mu * v[i] - lr * step
+        if rule.nesterov:
+            p[i] += mu * v[i] - lr * step
+        else:
+            p[i] += v[i]
+        g[i] = 0.0
+
+
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _apply_step(params, grad, velocity, layout, rule, batch_size):
+    """One step from the summed gradient of a batch; zeroes ``grad`` for the next."""
+    for k in range(layout.sizes.size - 1):
+        weights, intercepts = layout.coef_offsets[k], layout.intercept_offsets[k]
+        end = intercepts + layout.sizes[k + 1]
+        _step_segment(
+            params, grad, velocity, weights, intercepts, rule, batch_size, rule.l2
+        )
+        _step_segment(params, grad, velocity, intercepts, end, rule, batch_size, 0.0)
+
+
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def run_epoch(inputs, Y, visit_rows, visit_weights, params, velocity, layout, rule):
     """One pass of SGD over the visits, in the order given; updates params in place.
 
+    ``velocity`` has the shape of ``params`` (zeros, and untouched, without momentum).
     Returns the weighted sum of the per-visit losses, each taken at the weights in
     force when its batch started.
     """
@@ -226,8 +328,10 @@ def run_epoch(inputs, Y, visit_rows, visit_weights, params, velocity, layout, ru
     units = np.empty(n_units, dtype=dtype)
     deltas = np.empty(n_units, dtype=dtype)
     logits = np.empty(layout.sizes[-1], dtype=dtype)
-    grad = np.zeros_like(params)
+    grad = np.zeros_like(params) if rule.batch_size > 1 else params[:0]
+    dense_row = np.zeros(layout.sizes[0] if inputs.is_sparse else 0, dtype=dtype)
     out = layout.sizes.size - 2
+    y_hat, delta = _units(units, layout, out), _units(deltas, layout, out)
     total_loss = 0.0
     n_visits = visit_rows.size
     for batch_start in range(0, n_visits, rule.batch_size):
@@ -236,23 +340,46 @@ def run_epoch(inputs, Y, visit_rows, visit_weights, params, velocity, layout, ru
             i, weight = visit_rows[v], visit_weights[v]
             values, columns = _row(inputs, i)
             _forward(values, columns, inputs.is_sparse, params, layout, units, logits)
-            y_hat = _units(units, layout, out)
             total_loss += weight * _sample_loss(y_hat, logits, Y[i], rule.log_loss)
-            _output_delta(y_hat, Y[i], weight, rule.log_loss, _units(deltas, layout, out))
-            _accumulate_gradient(
-                values, columns, inputs.is_sparse, params, layout, units, deltas, grad
-            )
-        _apply_step(params, grad, velocity, layout, rule, batch_stop - batch_start)
+            _output_delta(y_hat, Y[i], weight, rule.log_loss, delta)
+            if rule.batch_size == 1:
+                _sample_step(
+                    values,
+                    columns,
+                    inputs.is_sparse,
+                    params,
+                    velocity,
+                    layout,
+                    units,
+                    deltas,
+                    rule,
+                    dense_row,
+                )
+            else:
+                _accumulate_gradient(
+                    values,
+                    columns,
+                    inputs.is_sparse,
+                    params,
+                    layout,
+                    units,
+                    deltas,
+                    grad,
+                )
+        if rule.batch_size > 1:
+            _apply_step(params, grad, velocity, layout, rule, batch_stop - batch_start)
     return total_loss
 
 
 def unpack(params, layout):
-    """Views of the flat vector as (coefs, intercepts) lists, shaped as scikit-learn's."""
+    """Views of the flat vector as (coefs, intercepts) lists, scikit-learn's shapes."""
     sizes = layout.sizes
     coefs, intercepts = [], []
     for k in range(sizes.size - 1):
         start = layout.coef_offsets[k]
-        coefs.append(params[start : start + sizes[k] * sizes[k + 1]].reshape(sizes[k], -1))
+        coefs.append(
+            params[start : start + sizes[k] * sizes[k + 1]].reshape(sizes[k], -1)
+        )
         start = layout.intercept_offsets[k]
         intercepts.append(params[start : start + sizes[k + 1]])
     return coefs, intercepts

@@ -1,8 +1,8 @@
 """The training loop: epochs of compiled SGD, learning-rate schedules and stopping.
 
-This module knows nothing of estimators. ``train`` takes a ``TrainingState`` (the network
-and the optimizer's memory, as plain arrays) and returns a new one; the caller's state is
-never modified, so a failure leaves it as it was.
+This module knows nothing of estimators. ``train`` takes a ``TrainingState`` (the
+network and the optimizer's memory, as plain arrays) and returns a new one; the
+caller's state is never modified, so a failure leaves it as it was.
 """
 
 import copy
@@ -174,7 +174,9 @@ def _run_one_epoch(data, settings, state, layout, rng):
     state.n_iter += 1
     state.t += data.visit_rows.size
     if settings.learning_rate == "invscaling":
-        state.learning_rate = settings.learning_rate_init / (state.t + 1) ** settings.power_t
+        state.learning_rate = (
+            settings.learning_rate_init / (state.t + 1) ** settings.power_t
+        )
 
 
 def _record_progress(data, settings, state, layout):

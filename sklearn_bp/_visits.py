@@ -5,9 +5,9 @@ weight 1 per epoch, plus once with weight ``w - floor(w)`` when that is positive
 integer weight ``k`` trains exactly as ``k`` copies of the row, and a fractional weight
 is a partial copy whose gradient is scaled down. Rows of weight 0 are never visited.
 
-With shuffling on, rows are first put in a canonical order that depends only on their
-content (features, targets and weight), so that with a fixed ``random_state`` the
-training does not depend on the order of the rows given: every later random choice
+With shuffling on, rows and visits are first put in a canonical order that depends only
+on their content (features, targets and weight), so that with a fixed ``random_state``
+the training does not depend on the order of the rows given: every later random choice
 (validation split, epoch permutations) acts on that canonical order.
 """
 
@@ -64,11 +64,19 @@ def _content_keys(inputs, n_features, Y):
     )
 
 
-def canonical_rows(inputs, n_features, Y, sample_weight):
-    """Indices of the rows of positive weight, sorted by content."""
+def content_order(inputs, n_features, Y):
+    """A function that orders occurrences of rows by the rows' content.
+
+    ``argsort(rows, tie_breakers)`` gives the positions that sort ``rows`` (row
+    indices, possibly repeated) by their features and targets, then by
+    ``tie_breakers`` (for example the weight each occurrence carries).
+    """
     first, target, second = _content_keys(inputs, n_features, Y)
-    order = np.lexsort((sample_weight, second, target, first))
-    return order[sample_weight[order] > 0]
+
+    def argsort(rows, tie_breakers):
+        return np.lexsort((tie_breakers, second[rows], target[rows], first[rows]))
+
+    return argsort
 
 
 def expand_visits(rows, sample_weight, dtype):

@@ -1,0 +1,89 @@
+"""Random restarts: reproducible, independent of scheduling, escaping local minima."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_bp import BackpropClassifier, BackpropRegressor
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+XOR_y = np.array([0, 1, 1, 0])
+
+
+def _xor_net(**params):
+    # Two hidden units: the smallest network that can represent XOR, and one whose
+    # loss surface has local minima that plain SGD often settles in.
+    settings = dict(
+        hidden_layer_sizes=(2,),
+        learning_rate_init=2.0,
+        max_iter=1000,
+        tol=0,
+        n_iter_no_change=10**6,
+    )
+    return BackpropClassifier(**{**settings, **params})
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def test_restarts_solve_xor_where_single_runs_fail():
+    seeds = range(20)
+    single = [
+        _xor_net(random_state=s).fit(XOR_X, XOR_y).score(XOR_X, XOR_y) for s in seeds
+    ]
+    restarted = [
+        _xor_net(n_init=8, random_state=s).fit(XOR_X, XOR_y).score(XOR_X, XOR_y)
+        for s in seeds
+    ]
+    assert min(single) < 1.0, "some single runs should get stuck"
+    assert all(score == 1.0 for score in restarted)
+
+
+def test_best_restart_is_the_lowest_final_loss():
+    net = _xor_net(n_init=6, random_state=0).fit(XOR_X, XOR_y)
+    assert len(net.restart_losses_) == 6
+    assert net.best_restart_ == int(np.argmin(net.restart_losses_))
+    assert net.loss_ == net.restart_losses_[net.best_restart_]
+
+
+def test_best_restart_under_early_stopping_is_the_best_validation_score():
+    X, y = load_iris(return_X_y=True)
+    clf = BackpropClassifier(
+        hidden_layer_sizes=(5,),
+        n_init=4,
+        early_stopping=True,
+        random_state=0,
+        max_iter=30,
+    ).fit(X, y)
+    assert clf.best_restart_ == int(np.argmax(clf.restart_losses_))
+    assert clf.best_validation_score_ == max(clf.restart_losses_)
+
+
+def test_a_restart_equals_a_single_run_with_its_seed():
+    """Restart seeds are drawn up front from random_state, so restart k of a run with
+    n_init restarts is the same network whatever n_init is."""
+    a = _xor_net(n_init=3, random_state=5, max_iter=50).fit(XOR_X, XOR_y)
+    b = _xor_net(n_init=5, random_state=5, max_iter=50).fit(XOR_X, XOR_y)
+    assert a.restart_losses_ == b.restart_losses_[:3]
+
+
+@pytest.mark.parametrize("Estimator", [BackpropClassifier, BackpropRegressor])
+def test_same_seed_and_any_n_jobs_give_identical_weights(Estimator):
+    X, y = load_iris(return_X_y=True)
+    params = dict(hidden_layer_sizes=(6,), n_init=4, max_iter=20, random_state=3)
+    reference = Estimator(**params).fit(X, y)
+    for n_jobs in (1, 2, -1):
+        other = Estimator(n_jobs=n_jobs, **params).fit(X, y)
+        for a, b in zip(
+            reference.coefs_ + reference.intercepts_, other.coefs_ + other.intercepts_
+        ):
+            assert_array_equal(a, b)
+        assert other.restart_losses_ == reference.restart_losses_

@@ -1,0 +1,310 @@
+"""SGD steps through the public API against an independent computation of the formulas.
+
+The reference below is written in the notes' notation (one hidden layer, W: input to
+hidden, V: hidden to output) and shares no code with the package.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_bp import BackpropClassifier, BackpropRegressor
+
+
+def sigma(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def reference_epochs(
+    coefs,
+    intercepts,
+    X,
+    Y,
+    *,
+    lr,
+    alpha,
+    batch_size,
+    loss="squared_error",
+    momentum=0.0,
+    nesterov=False,
+    epochs=1,
+):
+    """SGD over X in order, from the weights given, as the notes write it."""
+    W, V = coefs[0].T.copy(), coefs[1].T.copy()  # W: (m, d), V: (q, m)
+    b, c = intercepts[0].copy(), intercepts[1].copy()
+    params = [W, b, V, c]
+    velocity = [np.zeros_like(p) for p in params]
+    n = len(X)
+    for _ in range(epochs):
+        for start in range(0, n, batch_size):
+            grads = [np.zeros_like(p) for p in params]
+            batch = range(start, min(start + batch_size, n))
+            for i in batch:
+                x, y = X[i], Y[i]
+                h = sigma(W @ x + b)
+                y_hat = sigma(V @ h + c)
+                if loss == "squared_error":
+                    delta = (y_hat - y) * y_hat * (1 - y_hat)
+                else:
+                    delta = y_hat - y
+                gamma = (V.T @ delta) * h * (1 - h)
+                grads[0] += np.outer(gamma, x)
+                grads[1] += gamma
+                grads[2] += np.outer(delta, h)
+                grads[3] += delta
+            grads = [g / len(batch) for g in grads]
+            grads[0] += alpha / n * W
+            grads[2] += alpha / n * V
+            for p, v, g in zip(params, velocity, grads):
+                v *= momentum
+                v -= lr * g
+                p += momentum * v - lr * g if nesterov else v
+    return [W.T, V.T], [b, c]
+
+
+@pytest.fixture
+def binary_data(rng):
+    X = rng.normal(size=(11, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    return X, y
+
+
+def _one_more_epoch(est, X, y, **fit_params):
+    coefs = [W.copy() for W in est.coefs_]
+    intercepts = [b.copy() for b in est.intercepts_]
+    est.partial_fit(X, y, **fit_params)
+    return coefs, intercepts
+
+
+@pytest.mark.parametrize("batch_size", [1, 4, 11])
+@pytest.mark.parametrize("alpha", [0.0, 0.8])
+@pytest.mark.parametrize("loss", ["squared_error", "log_loss"])
+def test_classifier_epoch_matches_reference(binary_data, batch_size, alpha, loss):
+    X, y = binary_data
+    clf = BackpropClassifier(
+        hidden_layer_sizes=(3,),
+        batch_size=batch_size,
+        alpha=alpha,
+        loss=loss,
+        shuffle=False,
+        learning_rate_init=0.7,
+        random_state=0,
+    )
+    clf.partial_fit(X, y, classes=[0, 1])
+    coefs, intercepts = _one_more_epoch(clf, X, y)
+    expected_coefs, expected_intercepts = reference_epochs(
+        coefs,
+        intercepts,
+        X,
+        y[:, None],
+        lr=0.7,
+        alpha=alpha,
+        batch_size=batch_size,
+        loss=loss,
+    )
+    for got, expected in zip(
+        clf.coefs_ + clf.intercepts_, expected_coefs + expected_intercepts
+    ):
+        assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_regressor_epoch_matches_reference_with_scaled_targets(rng, batch_size):
+    X = rng.normal(size=(9, 3))
+    y = np.c_[X @ [1.0, -2.0, 0.5] + 30, X[:, 0] ** 2]
+    reg = BackpropRegressor(
+        hidden_layer_sizes=(4,),
+        batch_size=batch_size,
+        alpha=0.3,
+        shuffle=False,
+        learning_rate_init=0.5,
+        random_state=0,
+    )
+    reg.partial_fit(X, y)
+    coefs, intercepts = _one_more_epoch(reg, X, y)
+    # Each target column mapped affinely onto [0.1, 0.9].
+    Y = 0.1 + 0.8 * (y - y.min(axis=0)) / (y.max(axis=0) - y.min(axis=0))
+    expected_coefs, expected_intercepts = reference_epochs(
+        coefs, intercepts, X, Y, lr=0.5, alpha=0.3, batch_size=batch_size
+    )
+    for got, expected in zip(
+        reg.coefs_ + reg.intercepts_, expected_coefs + expected_intercepts
+    ):
+        assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+    h = sigma(X @ reg.coefs_[0] + reg.intercepts_[0])
+    y_hat = sigma(h @ reg.coefs_[1] + reg.intercepts_[1])
+    predicted = y.min(axis=0) + (y_hat - 0.1) / 0.8 * (y.max(axis=0) - y.min(axis=0))
+    assert_allclose(reg.predict(X), predicted, rtol=1e-12)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_momentum_epochs_match_reference(binary_data, nesterov):
+    X, y = binary_data
+    clf = BackpropClassifier(
+        hidden_layer_sizes=(3,),
+        shuffle=False,
+        max_iter=1,
+        random_state=0,
+        learning_rate_init=0.3,
+        batch_size=2,
+        alpha=0.1,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+        coefs = [W.copy() for W in clf.coefs_]
+        intercepts = [b.copy() for b in clf.intercepts_]
+        # A warm start keeps the weights and starts a fresh (zero) velocity.
+        clf.set_params(
+            warm_start=True, max_iter=3, momentum=0.9, nesterovs_momentum=nesterov
+        )
+        clf.fit(X, y)
+    expected_coefs, expected_intercepts = reference_epochs(
+        coefs,
+        intercepts,
+        X,
+        y[:, None],
+        lr=0.3,
+        alpha=0.1,
+        batch_size=2,
+        momentum=0.9,
+        nesterov=nesterov,
+        epochs=3,
+    )
+    for got, expected in zip(
+        clf.coefs_ + clf.intercepts_, expected_coefs + expected_intercepts
+    ):
+        assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+
+
+def _fit_quietly(est, X, y, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y, **kwargs)
+
+
+def _assert_same_network(a, b):
+    for got, expected in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("batch_size", [1, 5])
+def test_integer_weight_equals_repeated_rows(rng, shuffle, batch_size):
+    X = rng.normal(size=(20, 3))
+    y = rng.randint(3, size=20)
+    w = rng.randint(0, 4, size=20)
+    params = dict(
+        hidden_layer_sizes=(5,),
+        max_iter=5,
+        shuffle=shuffle,
+        batch_size=batch_size,
+        random_state=1,
+        alpha=0.2,
+    )
+    weighted = _fit_quietly(BackpropClassifier(**params), X, y, sample_weight=w)
+    repeated = _fit_quietly(
+        BackpropClassifier(**params), X.repeat(w, axis=0), y.repeat(w)
+    )
+    _assert_same_network(weighted, repeated)
+
+
+def test_fractional_weight_is_a_partial_copy(rng):
+    """Weight 2.5 trains exactly as rows of weights 1, 1 and 0.5, in any order."""
+    X, y = rng.normal(size=(8, 3)), rng.normal(size=8)
+    w = np.array([2.5, 1, 0.25, 1, 3, 1, 1.75, 1])
+    params = dict(hidden_layer_sizes=(4,), max_iter=4, random_state=3)
+    weighted = _fit_quietly(BackpropRegressor(**params), X, y, sample_weight=w)
+    copies = np.floor(w).astype(int) + (w % 1 > 0)
+    X_split, y_split = X.repeat(copies, axis=0), y.repeat(copies)
+    w_split = np.concatenate([[1.0] * int(v) + ([v % 1] if v % 1 else []) for v in w])
+    order = rng.permutation(len(y_split))
+    split = _fit_quietly(
+        BackpropRegressor(**params),
+        X_split[order],
+        y_split[order],
+        sample_weight=w_split[order],
+    )
+    _assert_same_network(weighted, split)
+
+
+@pytest.mark.parametrize("Estimator", [BackpropClassifier, BackpropRegressor])
+def test_row_order_does_not_matter_when_shuffling(rng, Estimator):
+    X = rng.normal(size=(30, 4))
+    y = rng.randint(2, size=30)
+    params = dict(
+        hidden_layer_sizes=(3, 2),
+        max_iter=3,
+        random_state=7,
+        early_stopping=True,
+        validation_fraction=0.2,
+    )
+    a = _fit_quietly(Estimator(**params), X, y)
+    order = rng.permutation(30)
+    b = _fit_quietly(Estimator(**params), X[order], y[order])
+    _assert_same_network(a, b)
+    assert a.validation_scores_ == b.validation_scores_
+
+
+@pytest.mark.parametrize("batch_size", [1, 7])
+def test_partial_fit_continues_exactly_as_fit(rng, batch_size):
+    X, y = rng.normal(size=(25, 3)), rng.randint(3, size=25)
+    params = dict(
+        hidden_layer_sizes=(4,),
+        batch_size=batch_size,
+        random_state=0,
+        learning_rate="invscaling",
+        momentum=0.5,
+    )
+    fitted = _fit_quietly(BackpropClassifier(max_iter=4, **params), X, y)
+    stepped = BackpropClassifier(**params)
+    for _ in range(4):
+        stepped.partial_fit(X, y, classes=[0, 1, 2])
+    _assert_same_network(fitted, stepped)
+    assert fitted.loss_curve_ == stepped.loss_curve_
+    assert fitted.t_ == stepped.t_ == 4 * 25
+
+
+@pytest.mark.parametrize("Estimator", [BackpropClassifier, BackpropRegressor])
+def test_sparse_input_trains_as_dense(rng, Estimator):
+    X = rng.normal(size=(30, 6))
+    X[rng.uniform(size=X.shape) < 0.6] = 0
+    y = rng.randint(2, size=30)
+    params = dict(
+        hidden_layer_sizes=(4,),
+        max_iter=3,
+        random_state=0,
+        alpha=0.5,
+        momentum=0.9,
+        batch_size=4,
+    )
+    dense = _fit_quietly(Estimator(**params), X, y)
+    for container in (sp.csr_matrix, sp.csc_matrix, sp.csr_array):
+        sparse = _fit_quietly(Estimator(**params), container(X), y)
+        for a, b in zip(
+            dense.coefs_ + dense.intercepts_, sparse.coefs_ + sparse.intercepts_
+        ):
+            assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+        assert_allclose(dense.predict(X), sparse.predict(container(X)), rtol=1e-12)
+
+
+def test_float32_input_trains_and_predicts_in_float32(rng):
+    X = rng.normal(size=(40, 5)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    clf = _fit_quietly(BackpropClassifier(hidden_layer_sizes=(4,), max_iter=5), X, y)
+    assert all(W.dtype == np.float32 for W in clf.coefs_ + clf.intercepts_)
+    assert clf.predict_proba(X).dtype == np.float32
+    reg = _fit_quietly(
+        BackpropRegressor(hidden_layer_sizes=(4,), max_iter=5), X, X[:, 1]
+    )
+    assert reg.predict(X).dtype == np.float32
+    reg64 = _fit_quietly(
+        BackpropRegressor(hidden_layer_sizes=(4,), max_iter=5),
+        X.astype(np.float64),
+        X[:, 1],
+    )
+    assert reg64.coefs_[0].dtype == np.float64
