@@ -162,6 +162,7 @@ def test_adaptive_learning_rate_divides_by_five_at_plateaus(iris):
     X, y = iris
     clf = BackpropClassifier(
         learning_rate="adaptive",
+        learning_rate_init=0.1,
         tol=10.0,
         n_iter_no_change=2,
         max_iter=7,

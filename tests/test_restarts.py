@@ -23,6 +23,7 @@ def _xor_net(**params):
         max_iter=1000,
         tol=0,
         n_iter_no_change=10**6,
+        alpha=0.0,
     )
     return BackpropClassifier(**{**settings, **params})
 
