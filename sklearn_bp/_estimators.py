@@ -17,7 +17,7 @@ from sklearn.base import (
     RegressorMixin,
     _fit_context,
 )
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, InconsistentVersionWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import label_binarize
@@ -46,6 +46,7 @@ from ._training import (
     state_from_network,
     train,
 )
+from ._version import __version__
 from ._visits import as_inputs, content_order, expand_visits
 
 #: Regression targets are mapped affinely onto [TARGET_LOW, TARGET_HIGH], inside the
@@ -162,6 +163,24 @@ class _BaseBackprop(BaseEstimator):
     def set_params(self, **params):
         return super().set_params(**params)
 
+    def __getstate__(self):
+        # A copy: object.__getstate__ returns the instance's own __dict__.
+        return {**super().__getstate__(), "_sklearn_bp_version": __version__}
+
+    def __setstate__(self, state):
+        # As scikit-learn does for its own version: loading a model saved by another
+        # version of this package works, with a warning.
+        saved_version = state.pop("_sklearn_bp_version", "unknown")
+        if saved_version != __version__:
+            warnings.warn(
+                InconsistentVersionWarning(
+                    estimator_name=type(self).__name__,
+                    current_sklearn_version=__version__,
+                    original_sklearn_version=saved_version,
+                )
+            )
+        super().__setstate__(state)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
@@ -225,7 +244,13 @@ class _BaseBackprop(BaseEstimator):
                 settings, layer_sizes, X.dtype, rng, incremental
             )
             state = train(data, settings, state, rng, settings.max_iter)
-        if not incremental and not state.stopped:
+        if state.interrupted:
+            warnings.warn(
+                f"Training interrupted by the user after {state.n_iter} epochs; "
+                "keeping the network reached so far.",
+                UserWarning,
+            )
+        elif not incremental and not state.stopped:
             warnings.warn(
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet.",

@@ -6,6 +6,8 @@ the estimator's random state before any of them runs, so the result does not dep
 how (or how many at a time) the restarts are scheduled.
 """
 
+import threading
+
 import numpy as np
 from joblib import Parallel, delayed
 
@@ -17,10 +19,15 @@ def draw_seeds(rng, n_init):
     return rng.randint(np.iinfo(np.int32).max, size=n_init)
 
 
-def _train_from_seed(data, settings, layer_sizes, dtype, seed):
+def _train_from_seed(data, settings, layer_sizes, dtype, seed, stop):
+    if stop.is_set():  # interrupted before this restart began
+        return None, None
     rng = np.random.RandomState(seed)
     state = initial_state(layer_sizes, settings, rng, dtype)
-    return train(data, settings, state, rng, settings.max_iter), rng
+    try:
+        return train(data, settings, state, rng, settings.max_iter, stop), rng
+    except KeyboardInterrupt:
+        return None, None
 
 
 def restart_criterion(state, early_stopping):
@@ -36,14 +43,30 @@ def train_restarts(data, settings, layer_sizes, dtype, seeds, n_jobs):
     the GIL) and return ``(best_state, best_rng, criteria, best_index)``.
 
     ``best_rng`` is the winning restart's random state, for training to continue from.
+    After a ``KeyboardInterrupt`` the best of the restarts trained so far is kept
+    (their criteria are NaN for restarts that never ran); an interrupt while waiting
+    for parallel restarts stops them all and propagates.
     """
-    runs = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(_train_from_seed)(data, settings, layer_sizes, dtype, seed)
-        for seed in seeds
-    )
+    stop = threading.Event()
+    try:
+        runs = Parallel(n_jobs=n_jobs, prefer="threads")(
+            delayed(_train_from_seed)(data, settings, layer_sizes, dtype, seed, stop)
+            for seed in seeds
+        )
+    except KeyboardInterrupt:
+        stop.set()
+        raise
     criteria = np.array(
-        [restart_criterion(state, settings.early_stopping) for state, _ in runs]
+        [
+            np.nan
+            if state is None
+            else restart_criterion(state, settings.early_stopping)
+            for state, _ in runs
+        ]
     )
-    best = int(np.argmax(criteria) if settings.early_stopping else np.argmin(criteria))
+    if np.all(np.isnan(criteria)):
+        raise KeyboardInterrupt
+    pick = np.nanargmax if settings.early_stopping else np.nanargmin
+    best = int(pick(criteria))
     best_state, best_rng = runs[best]
     return best_state, best_rng, criteria, best

@@ -121,18 +121,22 @@ def _forward(values, columns, is_sparse, params, layout, units, logits):
     Each layer's outputs go to ``units``; the output layer's pre-activations (needed
     by the log loss) to ``logits``.
     """
+    # Copies are written as loops: numba's array-to-array slice assignment costs
+    # seconds of compilation.
     n_layers = layout.sizes.size - 1
     for k in range(n_layers):
         z = _units(units, layout, k)
-        z[:] = _intercepts(params, layout, k)
+        b = _intercepts(params, layout, k)
+        for j in range(z.size):
+            z[j] = b[j]
         W = _coefs(params, layout, k)
         if k == 0:
             _add_row_times_matrix(values, columns, is_sparse, W, z)
         else:
             _add_row_times_matrix(_units(units, layout, k - 1), columns, False, W, z)
-        if k == n_layers - 1:
-            logits[:] = z
         for j in range(z.size):
+            if k == n_layers - 1:
+                logits[j] = z[j]
             z[j] = _sigmoid(z[j])
 
 

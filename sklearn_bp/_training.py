@@ -7,7 +7,6 @@ caller's state is never modified, so a failure leaves it as it was.
 
 import copy
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -65,6 +64,7 @@ class TrainingState:
     best_params: Optional[np.ndarray] = None
     no_improvement_count: int = 0
     stopped: bool = False
+    interrupted: bool = False
 
     @property
     def layout(self):
@@ -106,22 +106,30 @@ def state_from_network(coefs, intercepts, settings, dtype):
     )
 
 
-def train(data, settings, state, rng, max_epochs):
+def train(data, settings, state, rng, max_epochs, stop=None):
     """Run up to ``max_epochs`` epochs of SGD from ``state``; return the new state.
 
     Stops early when the training loss (or, with early stopping, the validation score)
     has not improved by ``tol`` for ``n_iter_no_change`` epochs; the adaptive schedule
     first divides the learning rate by 5, and stops once it falls below 1e-6.
-    A ``KeyboardInterrupt`` ends training between epochs with a warning; the state
-    then holds the last complete epoch (the best one, under early stopping).
     ``state.stopped`` tells whether training ended before ``max_epochs``.
+
+    A ``KeyboardInterrupt`` ends training between epochs: the state then holds the
+    last complete epoch (the best one, under early stopping), ``state.interrupted`` is
+    set, and so is the ``stop`` event (a ``threading.Event``), which other trainings
+    sharing it check before each epoch. An interrupt before the first epoch is over
+    propagates, since there is no trained network to keep.
     """
     state = state.copy()
     state.stopped = False
+    first_epoch = state.n_iter
     layout = state.layout
     start = time.perf_counter()
     try:
         for _ in range(max_epochs):
+            if stop is not None and stop.is_set():
+                state.stopped = state.interrupted = True
+                break
             _run_one_epoch(data, settings, state, layout, rng)
             _record_progress(data, settings, state, layout)
             if settings.verbose:
@@ -131,8 +139,11 @@ def train(data, settings, state, rng, max_epochs):
                     state.stopped = True
                     break
     except KeyboardInterrupt:
-        warnings.warn("Training interrupted by the user.", UserWarning)
-        state.stopped = True
+        if stop is not None:
+            stop.set()
+        if state.n_iter == first_epoch:
+            raise
+        state.stopped = state.interrupted = True
     if settings.early_stopping and state.best_params is not None:
         state.params = state.best_params.copy()
     return state
@@ -141,7 +152,9 @@ def train(data, settings, state, rng, max_epochs):
 def _run_one_epoch(data, settings, state, layout, rng):
     """One pass over the visits, shuffled if asked; appends the epoch's loss."""
     order = rng.permutation(data.visit_rows.size) if settings.shuffle else slice(None)
-    params = state.params.copy()
+    # Train copies, so that an interrupt or a failure mid-epoch leaves the state
+    # at the end of the previous epoch.
+    params, velocity = state.params.copy(), state.velocity.copy()
     rule = StepRule(
         learning_rate=state.learning_rate,
         momentum=settings.momentum,
@@ -156,7 +169,7 @@ def _run_one_epoch(data, settings, state, layout, rng):
         data.visit_rows[order],
         data.visit_weights[order],
         params,
-        state.velocity,
+        velocity,
         layout,
         rule,
     )
@@ -169,7 +182,7 @@ def _run_one_epoch(data, settings, state, layout, rng):
             f"Lower learning_rate_init (now {settings.learning_rate_init}) or "
             "momentum, or scale the inputs (for example with StandardScaler)."
         )
-    state.params = params
+    state.params, state.velocity = params, velocity
     state.loss_curve.append(loss)
     state.n_iter += 1
     state.t += data.visit_rows.size

@@ -18,14 +18,27 @@ from numba import njit
 from ._sgd import Inputs
 
 
+def _read_only(array):
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
 def as_inputs(X):
-    """Hand a dense C-contiguous array or a CSR matrix to the compiled loops."""
+    """Hand a dense C-contiguous array or a CSR matrix to the compiled loops.
+
+    The arrays are passed as read-only views (no copy): the loops cannot write to
+    the user's data, and writable and read-only (memory-mapped) input share one
+    compiled version of each loop.
+    """
     empty_index = np.empty(0, dtype=np.int32)
     if sp.issparse(X):
         X = X.tocsr()
-        return Inputs(True, np.empty((0, 0), X.dtype), X.data, X.indices, X.indptr)
-    X = np.ascontiguousarray(X)
-    return Inputs(False, X, np.empty(0, X.dtype), empty_index, empty_index)
+        arrays = (np.empty((0, 0), X.dtype), X.data, X.indices, X.indptr)
+    else:
+        X = np.ascontiguousarray(X)
+        arrays = (X, np.empty(0, X.dtype), empty_index, empty_index)
+    return Inputs(sp.issparse(X), *(_read_only(a) for a in arrays))
 
 
 @njit(cache=True, nogil=True)
