@@ -333,13 +333,19 @@ class _BaseBackprop(BaseEstimator):
 
     def _split_validation(self, rows, y, rng):
         """Hold out ``validation_fraction`` of the rows (stratified for classes)."""
-        stratify = self._stratify_labels(y[rows])
-        train_rows, val_rows = train_test_split(
-            rows,
-            test_size=self.validation_fraction,
-            random_state=rng,
-            stratify=stratify,
-        )
+        try:
+            train_rows, val_rows = train_test_split(
+                rows,
+                test_size=self.validation_fraction,
+                random_state=rng,
+                stratify=self._stratify_labels(y[rows]),
+            )
+        except ValueError as error:
+            raise ValueError(
+                "Cannot hold out a validation set for early_stopping "
+                f"(validation_fraction={self.validation_fraction}): {error} Use "
+                "early_stopping=False, a larger validation_fraction, or more data."
+            ) from error
         if val_rows.size < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' "
@@ -564,6 +570,11 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
 
     def _encode_targets(self, y, sample_weight, *, fresh, classes):
         """0/1 indicators: one output for two classes, else one per class or label."""
+        if y.dtype == object and len({isinstance(v, str) for v in np.ravel(y)}) > 1:
+            raise ValueError(
+                "y mixes string and numeric labels; convert them to one type, "
+                "for example with y.astype(str)."
+            )
         check_classification_targets(y)
         kind = type_of_target(y)
         if fresh:
@@ -571,7 +582,7 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
             if kind != "multilabel-indicator" and len(classes) < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes, but "
-                    f"the data contain only one class: {classes[0]!r}."
+                    f"the data contain only one class: {classes[0]!s}."
                 )
             self.classes_ = classes
             self._multilabel = kind == "multilabel-indicator"

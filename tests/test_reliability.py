@@ -1,0 +1,483 @@
+"""Hard to break: bad input, failed calls, interrupts, saturation, persistence,
+concurrency, memory. docs/reliability.rst states these guarantees."""
+
+import pickle
+import re
+import signal
+import threading
+import tracemalloc
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import joblib
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import skops.io as sio
+from numpy.testing import assert_array_equal
+from sklearn.base import clone
+from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning, InconsistentVersionWarning
+from sklearn.metrics import log_loss
+from threadpoolctl import threadpool_limits
+
+from sklearn_bp import BackpropClassifier, BackpropRegressor
+
+rng = np.random.RandomState(0)
+X = rng.normal(size=(20, 3))
+y = np.arange(20) % 2
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def _fitted_classifier(**params):
+    return BackpropClassifier(max_iter=3, random_state=0, **params).fit(X, y)
+
+
+def _with(array, index, value):
+    array = np.array(array, dtype=float)
+    array[index] = value
+    return array
+
+
+# ---------------------------------------------------------------- bad input matrix
+# (case, call, exception, message pattern). docs/reliability.rst lists the same rows.
+BAD_INPUTS = [
+    (
+        "NaN in X",
+        lambda: BackpropClassifier().fit(_with(X, (0, 0), np.nan), y),
+        ValueError,
+        "Input X contains NaN",
+    ),
+    (
+        "inf in X",
+        lambda: BackpropClassifier().fit(_with(X, (0, 0), np.inf), y),
+        ValueError,
+        "Input X contains infinity",
+    ),
+    (
+        "NaN in y",
+        lambda: BackpropRegressor().fit(X, _with(y, 0, np.nan)),
+        ValueError,
+        "Input y contains NaN",
+    ),
+    (
+        "inf in y",
+        lambda: BackpropRegressor().fit(X, _with(y, 0, np.inf)),
+        ValueError,
+        "Input y contains infinity",
+    ),
+    (
+        "non-numeric X",
+        lambda: BackpropClassifier().fit([["a", "b"], ["c", "d"]], [0, 1]),
+        ValueError,
+        "could not convert string to float",
+    ),
+    (
+        "complex X",
+        lambda: BackpropClassifier().fit(X + 1j, y),
+        ValueError,
+        "Complex data not supported",
+    ),
+    (
+        "empty X",
+        lambda: BackpropClassifier().fit(np.empty((0, 3)), []),
+        ValueError,
+        "0 sample",
+    ),
+    (
+        "no features",
+        lambda: BackpropClassifier().fit(np.empty((3, 0)), [0, 1, 0]),
+        ValueError,
+        "0 feature",
+    ),
+    (
+        "1-D X",
+        lambda: BackpropClassifier().fit(X[:, 0], y),
+        ValueError,
+        "Expected 2D array",
+    ),
+    (
+        "ragged lists",
+        lambda: BackpropClassifier().fit([[1, 2], [3]], [0, 1]),
+        ValueError,
+        "inhomogeneous",
+    ),
+    (
+        "y of the wrong length",
+        lambda: BackpropClassifier().fit(X, y[:-1]),
+        ValueError,
+        "inconsistent numbers of samples",
+    ),
+    (
+        "wrong feature count at predict",
+        lambda: _fitted_classifier().predict(X[:, :2]),
+        ValueError,
+        "X has 2 features, but BackpropClassifier is expecting 3",
+    ),
+    (
+        "wrong feature count at partial_fit",
+        lambda: _fitted_classifier().partial_fit(X[:, :2], y),
+        ValueError,
+        "X has 2 features",
+    ),
+    (
+        "unseen class in partial_fit",
+        lambda: _fitted_classifier().partial_fit(X, y + 5),
+        ValueError,
+        "classes not seen",
+    ),
+    (
+        "no classes on first partial_fit",
+        lambda: BackpropClassifier().partial_fit(X, y),
+        ValueError,
+        "classes must be passed",
+    ),
+    (
+        "continuous labels",
+        lambda: BackpropClassifier().fit(X, X[:, 0]),
+        ValueError,
+        "Unknown label type: continuous",
+    ),
+    (
+        "multiclass-multioutput labels",
+        lambda: BackpropClassifier().fit(X, np.c_[y, 2 * y]),
+        ValueError,
+        "Unknown label type",
+    ),
+    (
+        "mixed string and number labels",
+        lambda: BackpropClassifier().fit(X, np.array(["a", 1] * 10, dtype=object)),
+        ValueError,
+        "mixes string and numeric labels",
+    ),
+    (
+        "a single class",
+        lambda: BackpropClassifier().fit(X, np.ones(20)),
+        ValueError,
+        "at least 2 classes",
+    ),
+    (
+        "negative sample weights",
+        lambda: BackpropClassifier().fit(X, y, sample_weight=-np.ones(20)),
+        ValueError,
+        "Negative values in data passed to `sample_weight`",
+    ),
+    (
+        "all-zero sample weights",
+        lambda: BackpropClassifier().fit(X, y, sample_weight=np.zeros(20)),
+        ValueError,
+        "at least one non-zero",
+    ),
+    (
+        "NaN sample weight",
+        lambda: BackpropClassifier().fit(
+            X, y, sample_weight=_with(np.ones(20), 0, np.nan)
+        ),
+        ValueError,
+        "sample_weight contains NaN",
+    ),
+    (
+        "sample weights of the wrong length",
+        lambda: BackpropClassifier().fit(X, y, sample_weight=np.ones(19)),
+        ValueError,
+        re.escape("sample_weight.shape == (19,), expected (20,)"),
+    ),
+    (
+        "early stopping with a class of one sample",
+        lambda: BackpropClassifier(early_stopping=True).fit(X, np.r_[np.zeros(19), 1]),
+        ValueError,
+        "Cannot hold out a validation set for early_stopping",
+    ),
+    (
+        "early stopping on too little data",
+        lambda: BackpropRegressor(early_stopping=True).fit(X[:5], y[:5]),
+        ValueError,
+        "validation set is too small",
+    ),
+    (
+        "training that diverges",
+        lambda: BackpropRegressor(learning_rate_init=1e300).fit(X * 1e10, X[:, 0]),
+        ValueError,
+        "diverged.*learning_rate_init.*StandardScaler",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "call, error, pattern", [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS]
+)
+def test_bad_input_gets_a_clear_error(call, error, pattern):
+    with pytest.raises(error, match=pattern):
+        call()
+
+
+INVALID_PARAMETERS = {
+    "hidden_layer_sizes": [-1, (3, 0), (2.5,), ()],
+    "loss": ["hinge"],
+    "alpha": [-1.0],
+    "batch_size": [0, 1.5],
+    "learning_rate": ["fast"],
+    "learning_rate_init": [0.0, -1.0],
+    "power_t": [-0.5],
+    "momentum": [1.0, -0.1],
+    "nesterovs_momentum": ["yes"],
+    "max_iter": [0],
+    "tol": [-1e-3],
+    "n_iter_no_change": [0],
+    "shuffle": [2],
+    "early_stopping": ["no"],
+    "validation_fraction": [0.0, 1.0],
+    "n_init": [0],
+    "n_jobs": ["all"],
+    "warm_start": [None],
+    "random_state": ["seed"],
+    "verbose": ["loud"],
+}
+
+
+@pytest.mark.parametrize("Estimator", [BackpropClassifier, BackpropRegressor])
+@pytest.mark.parametrize(
+    "name, value",
+    [(name, value) for name, values in INVALID_PARAMETERS.items() for value in values],
+)
+def test_every_invalid_parameter_value_is_named_in_the_error(Estimator, name, value):
+    assert set(INVALID_PARAMETERS) == set(Estimator().get_params())
+    with pytest.raises(ValueError, match=name):
+        Estimator(**{name: value}).fit(X, y)
+
+
+WORKING_INPUTS = {
+    "one sample (regression)": (BackpropRegressor, X[:1], [3.0]),
+    "one feature": (BackpropClassifier, X[:, :1], y),
+    "bool X": (BackpropClassifier, X > 0, y),
+    "int X": (BackpropClassifier, (X * 10).astype(int), y),
+    "COO sparse X": (BackpropClassifier, sp.coo_matrix(X), y),
+    "constant feature": (BackpropClassifier, np.c_[X, np.ones(20)], y),
+    "duplicate rows": (BackpropClassifier, np.r_[X, X], np.r_[y, y]),
+    "heavy class imbalance": (BackpropClassifier, X, np.r_[np.zeros(19), 1]),
+    "tiny X (1e-300)": (BackpropClassifier, X * 1e-300, y),
+    "huge X (1e300)": (BackpropClassifier, X * 1e300, y),
+    "huge targets (1e300)": (BackpropRegressor, X, X[:, 0] * 1e300),
+    "tiny targets (1e-300)": (BackpropRegressor, X, X[:, 0] * 1e-300),
+    "constant targets": (BackpropRegressor, X, np.full(20, 7.0)),
+}
+
+
+@pytest.mark.parametrize(
+    "Estimator, X_case, y_case", WORKING_INPUTS.values(), ids=WORKING_INPUTS.keys()
+)
+def test_unusual_but_valid_input_gives_finite_results(Estimator, X_case, y_case):
+    model = Estimator(max_iter=5, random_state=0).fit(X_case, y_case)
+    outputs = model.predict_proba(X_case) if hasattr(model, "classes_") else None
+    predictions = model.predict(X_case)
+    assert predictions.shape[0] == X_case.shape[0]
+    if outputs is not None:
+        assert np.all(np.isfinite(outputs))
+    else:
+        assert np.all(np.isfinite(predictions))
+
+
+# --------------------------------------------------------------------- nothing lost
+# (parameters set beforehand, the call that fails)
+FAILING_CALLS = {
+    "fit with NaN": ({}, lambda m: m.fit(_with(X, (0, 0), np.nan), y)),
+    "fit with bad y": ({}, lambda m: m.fit(np.ones((4, 7)), [0, 1, 2, np.nan])),
+    "fit with bad weights": ({}, lambda m: m.fit(X, y, sample_weight=-np.ones(20))),
+    # Passes validation with new features and classes, then diverges in training.
+    "fit that diverges": (
+        {"learning_rate_init": 1e300},
+        lambda m: m.fit(np.c_[X, X] * 1e10, np.array(["a", "b"])[y]),
+    ),
+    "fit with invalid parameter": ({"alpha": -1}, lambda m: m.fit(X, y)),
+    "partial_fit with unseen class": ({}, lambda m: m.partial_fit(X, y + 7)),
+    "partial_fit with wrong features": ({}, lambda m: m.partial_fit(X[:, :2], y)),
+    "warm start with wrong features": (
+        {"warm_start": True},
+        lambda m: m.fit(X[:, :2], y),
+    ),
+    "set_params with an unknown name": ({}, lambda m: m.set_params(alpha=3.0, bogus=1)),
+}
+
+
+@pytest.mark.parametrize(
+    "params, call", FAILING_CALLS.values(), ids=FAILING_CALLS.keys()
+)
+def test_a_failed_call_leaves_the_fitted_model_exactly_as_it_was(params, call):
+    model = _fitted_classifier()
+    predictions = model.predict_proba(X)
+    # Parameters are set without validation; fit validates them.
+    model.set_params(**params)
+    before = pickle.dumps(model)
+    with pytest.raises(ValueError):
+        call(model)
+    assert pickle.dumps(model) == before
+    assert_array_equal(model.predict_proba(X), predictions)
+
+
+def _interrupt_after(seconds):
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    return previous
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_keyboard_interrupt_keeps_a_consistent_fitted_model(early_stopping):
+    X_big = np.random.RandomState(1).normal(size=(3000, 20))
+    y_big = (X_big[:, 0] * X_big[:, 1] > 0).astype(int)
+    params = dict(
+        max_iter=100_000,
+        tol=0,
+        n_iter_no_change=10**6,
+        random_state=0,
+        early_stopping=early_stopping,
+        n_init=3,
+    )
+    BackpropClassifier(max_iter=1).fit(X_big, y_big)  # compile before the timer
+    previous = _interrupt_after(1.0)
+    try:
+        with pytest.warns(UserWarning, match="interrupted"):
+            clf = BackpropClassifier(**params).fit(X_big, y_big)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert 1 <= clf.n_iter_ < 100_000
+    assert len(clf.loss_curve_) == clf.n_iter_
+    # The first restart was interrupted; the others never ran.
+    assert clf.best_restart_ == 0 and np.isnan(clf.restart_losses_[1:]).all()
+    if early_stopping:
+        assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert np.all(np.isfinite(clf.predict_proba(X_big)))
+
+
+def test_saturated_outputs_keep_probabilities_inside_zero_one():
+    clf = _fitted_classifier()
+    clf.coefs_ = [W * 1e4 for W in clf.coefs_]
+    proba = clf.predict_proba(X * 100)
+    assert np.all((proba > 0) & (proba < 1))
+    assert np.all(np.isfinite(clf.predict_log_proba(X * 100)))
+    assert np.isfinite(log_loss(y, proba))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_inputs_are_never_modified_even_read_only_or_memory_mapped(tmp_path, sparse):
+    X_path = tmp_path / "X.npy"
+    np.save(X_path, X)
+    X_mapped = np.load(X_path, mmap_mode="r")
+    y_ro, w_ro = y.copy(), np.arange(1.0, 21.0)
+    y_ro.flags.writeable = w_ro.flags.writeable = False
+    X_in = sp.csr_matrix(X_mapped) if sparse else X_mapped
+    X_before = X_in.copy()
+    model = BackpropClassifier(max_iter=3, momentum=0.5, alpha=1.0)
+    model.fit(X_in, y_ro, sample_weight=w_ro).partial_fit(
+        X_in, y_ro, sample_weight=w_ro
+    )
+    model.predict_proba(X_in)
+    assert_array_equal(
+        X_in.toarray() if sparse else X_in, X_before.toarray() if sparse else X_before
+    )
+    assert_array_equal(y_ro, y)
+    assert_array_equal(w_ro, np.arange(1.0, 21.0))
+
+
+# --------------------------------------------------------------------- reproducible
+def test_same_seed_gives_bit_identical_weights_for_any_blas_thread_count():
+    X_iris, y_iris = load_iris(return_X_y=True)
+    params = dict(early_stopping=True, random_state=0, max_iter=30, batch_size=8)
+    with threadpool_limits(1):
+        one = BackpropClassifier(**params).fit(X_iris, y_iris)
+    with threadpool_limits(2):
+        two = BackpropClassifier(**params).fit(X_iris, y_iris)
+    again = BackpropClassifier(**params).fit(X_iris, y_iris)
+    for a, b, c in zip(one.coefs_, two.coefs_, again.coefs_):
+        assert_array_equal(a, b)
+        assert_array_equal(a, c)
+
+
+# ---------------------------------------------------------------------- persistence
+@pytest.mark.parametrize("Estimator", [BackpropClassifier, BackpropRegressor])
+def test_skops_trusts_nothing_but_the_estimator_class(tmp_path, Estimator):
+    labels = np.array(["setosa", "versicolor", "virginica"])[load_iris().target]
+    X_iris = load_iris().data
+    target = labels if Estimator is BackpropClassifier else X_iris[:, 0]
+    model = Estimator(max_iter=3, n_init=2, early_stopping=True).fit(X_iris, target)
+    path = tmp_path / "model.skops"
+    sio.dump(model, path)
+    untrusted = sio.get_untrusted_types(file=path)
+    assert untrusted == [f"sklearn_bp._estimators.{Estimator.__name__}"]
+    loaded = sio.load(path, trusted=untrusted)
+    assert_array_equal(loaded.predict(X_iris), model.predict(X_iris))
+
+
+def test_skops_refuses_a_file_carrying_an_unexpected_type(tmp_path):
+    model = _fitted_classifier()
+    model.coefs_ = model.coefs_ + [threading.Lock]  # a tampered state
+    path = tmp_path / "model.skops"
+    sio.dump(model, path)
+    with pytest.raises(Exception, match="[Uu]ntrusted"):
+        sio.load(path, trusted=["sklearn_bp._estimators.BackpropClassifier"])
+
+
+def test_a_model_saved_by_another_version_warns_on_load():
+    saved = pickle.dumps(_fitted_classifier())
+    from sklearn_bp import __version__
+
+    tampered = saved.replace(__version__.encode(), b"0.0.1")
+    with pytest.warns(InconsistentVersionWarning, match="0.0.1"):
+        pickle.loads(tampered)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InconsistentVersionWarning)
+        pickle.loads(saved)
+
+
+# --------------------------------------------------------------------- concurrency
+def test_one_model_predicts_correctly_from_many_threads():
+    X_iris, y_iris = load_iris(return_X_y=True)
+    model = BackpropClassifier(max_iter=20, random_state=0).fit(X_iris, y_iris)
+    expected = model.predict_proba(X_iris)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: model.predict_proba(X_iris), range(32)))
+    for result in results:
+        assert_array_equal(result, expected)
+
+
+@pytest.mark.parametrize("backend", ["threading", "loky"])
+def test_clones_fit_concurrently_in_threads_and_processes(backend):
+    X_iris, y_iris = load_iris(return_X_y=True)
+    template = BackpropClassifier(max_iter=10, random_state=0)
+    serial = [
+        clone(template).set_params(alpha=a).fit(X_iris, y_iris) for a in (0.1, 1.0)
+    ]
+    parallel = joblib.Parallel(n_jobs=2, backend=backend)(
+        joblib.delayed(
+            lambda a: clone(template).set_params(alpha=a).fit(X_iris, y_iris)
+        )(a)
+        for a in (0.1, 1.0)
+    )
+    for a, b in zip(serial, parallel):
+        assert_array_equal(a.coefs_[0], b.coefs_[0])
+
+
+# ------------------------------------------------------------------------- memory
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_float32_training_never_copies_the_data(early_stopping):
+    X_large = np.random.RandomState(0).normal(size=(20_000, 100)).astype(np.float32)
+    y_large = (X_large[:, 0] > 0).astype(int)
+    params = dict(hidden_layer_sizes=(4,), max_iter=1, early_stopping=early_stopping)
+    BackpropClassifier(**params).fit(X_large[:100], y_large[:100])  # compile first
+    tracemalloc.start()
+    try:
+        BackpropClassifier(**params).fit(X_large, y_large)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # The validation split copies its 10 % of the rows; nothing copies all of X.
+    assert peak < 0.5 * X_large.nbytes
