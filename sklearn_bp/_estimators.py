@@ -216,9 +216,7 @@ class _BaseBackprop(BaseEstimator):
         validation_score = None
         if settings.early_stopping:
             rows, val_rows = self._split_validation(rows, y, rng)
-            validation_score = self._validation_scorer(
-                X[val_rows], y[val_rows], sample_weight[val_rows]
-            )
+            validation_score = self._validation_scorer(X, val_rows, y, sample_weight)
         visit_rows, visit_weights = expand_visits(rows, sample_weight, X.dtype)
         if self.shuffle:
             order = argsort_by_content(visit_rows, visit_weights)
@@ -355,6 +353,28 @@ class _BaseBackprop(BaseEstimator):
 
     def _stratify_labels(self, y):
         return None
+
+    def _validation_scorer(self, X, rows, y, sample_weight, chunk_size=4096):
+        """``score(coefs, intercepts)`` on the held-out rows of X.
+
+        The rows are read from X a chunk at a time rather than copied out, so early
+        stopping adds no copy of the validation data.
+        """
+        y_val, w_val = y[rows], sample_weight[rows]
+
+        def score(coefs, intercepts):
+            outputs, logits = [], []
+            for start in range(0, rows.size, chunk_size):
+                activations, z = forward_pass(
+                    coefs, intercepts, X[rows[start : start + chunk_size]]
+                )
+                outputs.append(activations[-1])
+                logits.append(z)
+            return self._score_outputs(
+                y_val, np.vstack(outputs), np.vstack(logits), w_val
+            )
+
+        return score
 
     def _check_target_shape(self, y):
         return y
@@ -620,14 +640,10 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
             return column_or_1d(y, warn=True)
         return y
 
-    def _validation_scorer(self, X_val, y_val, w_val):
-        def score(coefs, intercepts):
-            activations, logits = forward_pass(coefs, intercepts, X_val)
-            return accuracy_score(
-                y_val, self._labels(activations[-1], logits), sample_weight=w_val
-            )
-
-        return score
+    def _score_outputs(self, y, Y_hat, logits, sample_weight):
+        return accuracy_score(
+            y, self._labels(Y_hat, logits), sample_weight=sample_weight
+        )
 
     def _labels(self, Y_hat, logits):
         if self._multilabel:
@@ -926,12 +942,8 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
         y = center + (Y_hat - 0.5) * half_range / (TARGET_HIGH - 0.5)
         return y[:, 0] if self._single_output else y
 
-    def _validation_scorer(self, X_val, y_val, w_val):
-        def score(coefs, intercepts):
-            activations, _ = forward_pass(coefs, intercepts, X_val)
-            return r2_score(y_val, self._decode(activations[-1]), sample_weight=w_val)
-
-        return score
+    def _score_outputs(self, y, Y_hat, logits, sample_weight):
+        return r2_score(y, self._decode(Y_hat), sample_weight=sample_weight)
 
     def predict(self, X):
         """Predicted targets, in the original units."""
