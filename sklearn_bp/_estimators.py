@@ -42,6 +42,7 @@ from ._training import (
     Settings,
     TrainingData,
     TrainingState,
+    blas_threads_for,
     initial_state,
     state_from_network,
     train,
@@ -230,18 +231,19 @@ class _BaseBackprop(BaseEstimator):
             validation_score=validation_score,
         )
         layer_sizes = [X.shape[1], *hidden, Y.shape[1]]
-        if fresh and not incremental:
-            seeds = draw_seeds(rng, self.n_init)
-            state, rng, criteria, best = train_restarts(
-                data, settings, layer_sizes, X.dtype, seeds, self.n_jobs
-            )
-            self.restart_losses_ = criteria.tolist()
-            self.best_restart_ = best
-        else:
-            state, rng = self._continued_state(
-                settings, layer_sizes, X.dtype, rng, incremental
-            )
-            state = train(data, settings, state, rng, settings.max_iter)
+        with blas_threads_for(layer_sizes, settings.batch_size):
+            if fresh and not incremental:
+                seeds = draw_seeds(rng, self.n_init)
+                state, rng, criteria, best = train_restarts(
+                    data, settings, layer_sizes, X.dtype, seeds, self.n_jobs
+                )
+                self.restart_losses_ = criteria.tolist()
+                self.best_restart_ = best
+            else:
+                state, rng = self._continued_state(
+                    settings, layer_sizes, X.dtype, rng, incremental
+                )
+                state = train(data, settings, state, rng, settings.max_iter)
         if state.interrupted:
             warnings.warn(
                 f"Training interrupted by the user after {state.n_iter} epochs; "

@@ -121,26 +121,28 @@ def _add_row_times_matrix(values, columns, is_sparse, W, z):
 
 
 @_compiled
-def _forward(values, columns, is_sparse, params, layout, units, logits):
+def _forward(values, columns, is_sparse, params, layout, units, logits, scale):
     """a_{k+1} = sigmoid(a_k @ coefs[k] + intercepts[k]), from the input row up.
 
     Each layer's outputs go to ``units``; the output layer's pre-activations (needed
-    by the log loss) to ``logits``.
+    by the log loss) to ``logits``. The first layer's weights are
+    ``scale * coefs[0]`` (see ``_sample_epoch``).
     """
     # Copies are written as loops: numba's array-to-array slice assignment costs
     # seconds of compilation.
     n_layers = layout.sizes.size - 1
     for k in range(n_layers):
         z = _units(units, layout, k)
-        b = _intercepts(params, layout, k)
-        for j in range(z.size):
-            z[j] = b[j]
+        z[:] = 0.0
         W = _coefs(params, layout, k)
         if k == 0:
             _add_row_times_matrix(values, columns, is_sparse, W, z)
         else:
             _add_row_times_matrix(_units(units, layout, k - 1), columns, False, W, z)
+        b = _intercepts(params, layout, k)
+        layer_scale = scale if k == 0 else 1.0
         for j in range(z.size):
+            z[j] = b[j] + layer_scale * z[j]
             if k == n_layers - 1:
                 logits[j] = z[j]
             z[j] = _sigmoid(z[j])
@@ -287,7 +289,17 @@ def _update_rows(W, V, x, delta, rule):
 
 @_compiled
 def _sample_step(
-    values, columns, is_sparse, params, velocity, layout, units, deltas, rule, dense_row
+    values,
+    columns,
+    is_sparse,
+    params,
+    velocity,
+    layout,
+    units,
+    deltas,
+    rule,
+    dense_row,
+    scale,
 ):
     """Backpropagate one sample and update the weights as it goes (batch size 1).
 
@@ -316,10 +328,14 @@ def _sample_step(
                     back += W[i, j] * delta[j]
                 below[i] = back * a[i] * (1.0 - a[i])
             _update_rows(W, V, a, delta, rule)
-        elif is_sparse and rule.l2 == 0.0 and rule.momentum == 0.0:
-            # Only the rows of the non-zero inputs change.
+        elif is_sparse and rule.momentum == 0.0 and _lazy_decay(rule):
+            # The first layer is scale * coefs[0]: the L2 decay of every weight,
+            # W <- (1 - lr l2) W, is a change of scale, and only the rows of the
+            # non-zero inputs take their data gradient, divided by the new scale.
+            scale *= 1.0 - rule.learning_rate * rule.l2
             for p in range(values.size):
-                _update_row(W[columns[p]], V[columns[p]], values[p], delta, rule, 0.0)
+                x = values[p] / scale
+                _update_row(W[columns[p]], V[columns[p]], x, delta, rule, 0.0)
         elif is_sparse:
             # L2 decay or momentum moves every row: scatter the sample into a dense
             # row for this step, then clear it again.
@@ -330,6 +346,27 @@ def _sample_step(
                 dense_row[columns[p]] = 0.0
         else:
             _update_rows(W, V, values, delta, rule)
+    return scale
+
+
+@_compiled
+def _lazy_decay(rule):
+    """Whether the first layer's L2 decay can be kept as a scale factor.
+
+    A step of more than half the weights (lr * l2 >= 0.5) is not a sensible
+    setting, but it is applied exactly, to every row, rather than as a scale.
+    """
+    return rule.learning_rate * rule.l2 < 0.5
+
+
+@_compiled
+def _fold_scale(params, layout, scale):
+    """coefs[0] <- scale * coefs[0]: the first layer back at scale 1."""
+    W = _coefs(params, layout, 0)
+    if scale != 1.0:
+        for i in range(W.shape[0]):
+            for j in range(W.shape[1]):
+                W[i, j] *= scale
 
 
 @_compiled
@@ -376,14 +413,20 @@ def _sample_epoch(inputs, Y, visit_rows, visit_weights, params, velocity, layout
     dense_row = np.zeros(layout.sizes[0] if inputs.is_sparse else 0, dtype=dtype)
     out = layout.sizes.size - 2
     y_hat, delta = _units(units, layout, out), _units(deltas, layout, out)
+    # For sparse rows, the first layer is kept as scale * coefs[0] during the
+    # epoch so that its L2 decay costs one multiplication (see _sample_step); the
+    # scale is folded back into the weights before it gets small, and at the end.
+    scale = 1.0
     total_loss = 0.0
     for v in range(visit_rows.size):
         i, weight = visit_rows[v], visit_weights[v]
         values, columns = _row(inputs, i)
-        _forward(values, columns, inputs.is_sparse, params, layout, units, logits)
+        _forward(
+            values, columns, inputs.is_sparse, params, layout, units, logits, scale
+        )
         total_loss += weight * _sample_loss(y_hat, logits, Y[i], rule.log_loss)
         _output_delta(y_hat, Y[i], weight, rule.log_loss, delta)
-        _sample_step(
+        scale = _sample_step(
             values,
             columns,
             inputs.is_sparse,
@@ -394,7 +437,12 @@ def _sample_epoch(inputs, Y, visit_rows, visit_weights, params, velocity, layout
             deltas,
             rule,
             dense_row,
+            scale,
         )
+        if scale < 1e-3:
+            _fold_scale(params, layout, scale)
+            scale = 1.0
+    _fold_scale(params, layout, scale)
     return total_loss
 
 

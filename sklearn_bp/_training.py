@@ -5,14 +5,20 @@ network and the optimizer's memory, as plain arrays) and returns a new one; the
 caller's state is never modified, so a failure leaves it as it was.
 """
 
+import contextlib
 import copy
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ._sgd import Inputs, StepRule, make_layout, pack, run_epoch, unpack
+
+#: Multiply-adds of a batch's largest product below which training keeps BLAS to one
+#: thread.
+SMALL_PRODUCT = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,20 @@ class TrainingState:
 
     def copy(self):
         return copy.deepcopy(self)
+
+
+def blas_threads_for(layer_sizes, batch_size):
+    """A context that keeps BLAS to one thread when the batch products are small.
+
+    Mini-batch products of a few million multiply-adds or fewer lose more to
+    threading overhead than they gain on a loaded two-core machine
+    (``benchmarks/run.py`` measures both). Entered once per fit, in the calling
+    thread: the limit is process-wide.
+    """
+    largest = max(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
+    if batch_size * largest >= SMALL_PRODUCT:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def initial_state(layer_sizes, settings, rng, dtype):

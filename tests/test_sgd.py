@@ -270,7 +270,17 @@ def test_partial_fit_continues_exactly_as_fit(rng, batch_size):
 
 
 @pytest.mark.parametrize("Estimator", [BackpropClassifier, BackpropRegressor])
-def test_sparse_input_trains_as_dense(rng, Estimator):
+@pytest.mark.parametrize(
+    "batch_size, momentum, alpha",
+    [
+        (4, 0.9, 0.5),  # mini-batches
+        (1, 0.9, 0.5),  # per-sample with momentum: every row moves
+        (1, 0.0, 0.5),  # per-sample L2 kept as a scale on the first layer
+        (1, 0.0, 40.0),  # ... scale folded back into the weights mid-epoch
+        (1, 0.0, 200.0),  # lr * alpha / n >= 0.5: decay applied row by row
+    ],
+)
+def test_sparse_input_trains_as_dense(rng, Estimator, batch_size, momentum, alpha):
     X = rng.normal(size=(30, 6))
     X[rng.uniform(size=X.shape) < 0.6] = 0
     y = rng.randint(2, size=30)
@@ -278,9 +288,10 @@ def test_sparse_input_trains_as_dense(rng, Estimator):
         hidden_layer_sizes=(4,),
         max_iter=3,
         random_state=0,
-        alpha=0.5,
-        momentum=0.9,
-        batch_size=4,
+        alpha=alpha,
+        momentum=momentum,
+        batch_size=batch_size,
+        learning_rate_init=0.1,
     )
     dense = _fit_quietly(Estimator(**params), X, y)
     for container in (sp.csr_matrix, sp.csc_matrix, sp.csr_array):

@@ -1,0 +1,452 @@
+"""Speed and memory of sklearn-bp beside its peers, in one process, interleaved.
+
+Per configuration every contender trains the same network (one sigmoid hidden layer,
+sigmoid outputs, SGD without momentum, same batch size and epochs) and the harness
+reports the median time per epoch over the repetitions, its min-max spread, and
+ratios. Contenders:
+
+* sklearn-bp;
+* scikit-learn's MLPClassifier (logistic units, solver="sgd");
+* a PyTorch CPU loop, when torch is installed;
+* the floor: one epoch's matrix products (forward and backward) done as whole-data
+  products, without any per-sample or per-batch work.
+
+Then: sparse input at fixed non-zeros per row, restarts in parallel, prediction, and
+the peak memory of a fit on a 500 MB float32 X (in a subprocess). BLAS is pinned to
+one thread except where two are measured.
+
+    python benchmarks/run.py [--quick]      # writes benchmarks/RESULTS.md
+"""
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+import sklearn
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import sklearn_bp
+from sklearn_bp import BackpropClassifier
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+HERE = Path(__file__).parent
+LEARNING_RATE = 0.05
+
+
+# ----------------------------------------------------------------------- datasets
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X - X.mean(0)) / (X.std(0) + 1e-9), y
+
+
+def synthetic(n_samples, n_features, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n_samples, n_features))
+    y = np.argmax(X @ rng.normal(size=(n_features, 10)), axis=1)
+    return X, y
+
+
+# --------------------------------------------------------------------- contenders
+def time_ours(X, y, hidden, batch_size, epochs):
+    model = BackpropClassifier(
+        hidden_layer_sizes=(hidden,),
+        batch_size=batch_size,
+        alpha=1e-4,
+        learning_rate_init=LEARNING_RATE,
+        max_iter=epochs,
+        tol=0,
+        n_iter_no_change=10**6,
+        random_state=0,
+    )
+    start = time.perf_counter()
+    model.fit(X, y)
+    return (time.perf_counter() - start) / epochs
+
+
+def time_sklearn(X, y, hidden, batch_size, epochs):
+    model = MLPClassifier(
+        hidden_layer_sizes=(hidden,),
+        activation="logistic",
+        solver="sgd",
+        batch_size=batch_size,
+        alpha=1e-4,
+        learning_rate_init=LEARNING_RATE,
+        momentum=0.0,
+        max_iter=epochs,
+        tol=0,
+        n_iter_no_change=10**6,
+        random_state=0,
+    )
+    start = time.perf_counter()
+    model.fit(X, y)
+    return (time.perf_counter() - start) / epochs
+
+
+def time_torch(X, y, hidden, batch_size, epochs):
+    X_t = torch.from_numpy(X)
+    Y_t = torch.nn.functional.one_hot(torch.from_numpy(y)).to(X_t.dtype)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(X.shape[1], hidden),
+        torch.nn.Sigmoid(),
+        torch.nn.Linear(hidden, Y_t.shape[1]),
+        torch.nn.Sigmoid(),
+    ).to(X_t.dtype)
+    optimizer = torch.optim.SGD(net.parameters(), lr=LEARNING_RATE)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        for batch in torch.randperm(len(X_t)).split(batch_size):
+            optimizer.zero_grad()
+            loss = 0.5 * ((net(X_t[batch]) - Y_t[batch]) ** 2).sum(1).mean()
+            loss.backward()
+            optimizer.step()
+    return (time.perf_counter() - start) / epochs
+
+
+def time_floor(X, y, hidden, batch_size, epochs):
+    """One epoch's products as whole-data products: the forward pass, the backward
+    pass's product for the hidden delta, and the two weight gradients (median of
+    five runs, as a single run of small products is dominated by noise)."""
+    rng = np.random.RandomState(0)
+    W1 = rng.normal(size=(X.shape[1], hidden)).astype(X.dtype)
+    W2 = rng.normal(size=(hidden, 10)).astype(X.dtype)
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        H = X @ W1
+        out = H @ W2
+        back = out @ W2.T
+        H.T @ out
+        X.T @ back
+        times.append(time.perf_counter() - start)
+    return np.median(times)
+
+
+CONTENDERS = {
+    "sklearn-bp": time_ours,
+    "scikit-learn MLP": time_sklearn,
+    "PyTorch": time_torch,
+    "floor": time_floor,
+}
+
+
+def measure(X, y, hidden, batch_size, epochs, repeats, names):
+    """Median and (min, max) seconds per epoch for each contender, interleaved."""
+    times = {name: [] for name in names}
+    for _ in range(repeats):
+        for name in names:
+            times[name].append(CONTENDERS[name](X, y, hidden, batch_size, epochs))
+    return {name: (np.median(t), min(t), max(t)) for name, t in times.items()}
+
+
+# ----------------------------------------------------------------- configurations
+def training_configs(quick):
+    d = digits()
+    mid = synthetic(50_000, 100)
+    wide = synthetic(60_000, 784, seed=1)
+    configs = []
+    for name, (X, y), hiddens, per_sample_rows in (
+        ("digits 1797x64", d, (64,), None),
+        ("50k x 100", mid, (64, 256), 10_000),
+        ("60k x 784", wide, (64, 256), 5_000),
+    ):
+        for hidden in hiddens:
+            for batch_size in (1, 32, 200):
+                rows = per_sample_rows if batch_size == 1 else None
+                configs.append((name, X[:rows], y[:rows], hidden, batch_size))
+    if quick:
+        configs = [c for c in configs if c[0].startswith("digits") or c[3] == 64][:6]
+    return configs
+
+
+def fmt(seconds):
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def run_training(quick, lines):
+    lines += [
+        "## Training: time per epoch (one BLAS thread)",
+        "",
+        "Median over repetitions (min-max). B=1 on the larger sets uses the first "
+        "rows given (the 'subset' column) for every contender.",
+        "",
+        "| data | hidden | B | dtype | subset | sklearn-bp | scikit-learn MLP "
+        "| PyTorch | floor | MLP / ours | ours / floor |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    names = [n for n in CONTENDERS if n != "PyTorch" or torch is not None]
+    float32_ratios = []
+    for name, X, y, hidden, batch_size in training_configs(quick):
+        for dtype in (np.float64, np.float32):
+            if (
+                dtype is np.float32
+                and batch_size == 1
+                and not name.startswith("digits")
+            ):
+                continue
+            Xd = X.astype(dtype)
+            # Enough epochs to amortise a fit's set-up, as in real use.
+            epochs = int(np.clip(2e7 // (X.shape[0] * hidden), 1, 20))
+            with threadpool_limits(1):
+                result = measure(Xd, y, hidden, batch_size, epochs, 3, names)
+            row = [name, hidden, batch_size, np.dtype(dtype).name, X.shape[0]]
+            for contender in CONTENDERS:
+                if contender in result:
+                    med, lo, hi = result[contender]
+                    row.append(f"{fmt(med)} ({fmt(lo)}-{fmt(hi)})")
+                else:
+                    row.append("-")
+            ours, floor = result["sklearn-bp"][0], result["floor"][0]
+            row += [
+                f"{result['scikit-learn MLP'][0] / ours:.1f}x",
+                f"{ours / floor:.1f}x",
+            ]
+            lines.append("| " + " | ".join(str(c) for c in row) + " |")
+            print(lines[-1], flush=True)
+            if dtype is np.float64:
+                ours64 = ours
+            elif batch_size >= 32:
+                float32_ratios.append((name, hidden, batch_size, ours / ours64))
+    lines += ["", "float32 time / float64 time (sklearn-bp, B >= 32):", ""]
+    lines += [f"- {n}, {h} hidden, B={b}: {r:.2f}" for n, h, b, r in float32_ratios]
+    lines.append("")
+
+
+def run_threads(lines):
+    lines += [
+        "## Two BLAS threads against one (sklearn-bp, float64)",
+        "",
+        "| data | hidden | B | 1 thread | 2 threads | 2 / 1 |",
+        "|---|---|---|---|---|---|",
+    ]
+    X, y = synthetic(50_000, 100)
+    Xw, yw = synthetic(60_000, 784, seed=1)
+    for name, X_, y_ in (("50k x 100", X[:20_000], y[:20_000]), ("60k x 784", Xw, yw)):
+        for batch_size in (1, 32, 200):
+            rows = 5_000 if batch_size == 1 else None
+            one, two = [], []
+            for _ in range(3):
+                for threads, out in ((1, one), (2, two)):
+                    with threadpool_limits(threads):
+                        out.append(time_ours(X_[:rows], y_[:rows], 256, batch_size, 1))
+            ratio = np.median(two) / np.median(one)
+            lines.append(
+                f"| {name} | 256 | {batch_size} | {fmt(np.median(one))} "
+                f"| {fmt(np.median(two))} | {ratio:.2f} |"
+            )
+            print(lines[-1], flush=True)
+    lines.append("")
+
+
+def run_sparse(lines):
+    lines += [
+        "## Sparse X: per-sample epoch at 20 non-zeros per row",
+        "",
+        "| n_features | alpha | epoch | time / time at 10k features |",
+        "|---|---|---|---|",
+    ]
+    rng = np.random.RandomState(0)
+    n_rows, nnz = 20_000, 20
+    y = rng.randint(2, size=n_rows)
+    for alpha in (0.0, 1e-4):
+        base = None
+        for n_features in (10_000, 20_000, 40_000):
+            cols = rng.randint(n_features, size=n_rows * nnz)
+            X = sp.csr_matrix(
+                (
+                    rng.normal(size=n_rows * nnz),
+                    cols,
+                    np.arange(0, n_rows * nnz + 1, nnz),
+                ),
+                shape=(n_rows, n_features),
+            )
+            times = []
+            for _ in range(3):
+                model = BackpropClassifier(
+                    hidden_layer_sizes=(64,), alpha=alpha, max_iter=1, random_state=0
+                )
+                start = time.perf_counter()
+                model.fit(X, y)
+                times.append(time.perf_counter() - start)
+            t = np.median(times)
+            base = base or t
+            lines.append(f"| {n_features} | {alpha} | {fmt(t)} | {t / base:.2f} |")
+            print(lines[-1], flush=True)
+    lines.append("")
+
+
+def run_restarts(lines):
+    X, y = synthetic(20_000, 50, seed=2)
+    times = {1: [], 2: []}
+    for _ in range(3):
+        for n_jobs in (1, 2):
+            model = BackpropClassifier(
+                hidden_layer_sizes=(64,),
+                n_init=4,
+                max_iter=3,
+                n_jobs=n_jobs,
+                random_state=0,
+            )
+            start = time.perf_counter()
+            model.fit(X, y)
+            times[n_jobs].append(time.perf_counter() - start)
+    one, two = np.median(times[1]), np.median(times[2])
+    lines += [
+        "## Restarts: n_init=4 on 20k x 50, 64 hidden, 3 epochs each",
+        "",
+        f"n_jobs=1: {fmt(one)}; n_jobs=2: {fmt(two)}; speed-up {one / two:.2f}x "
+        "(identical weights, tested in tests/test_restarts.py).",
+        "",
+    ]
+    print(lines[-2], flush=True)
+
+
+def run_prediction(lines):
+    lines += [
+        "## Prediction (predict_proba), one BLAS thread",
+        "",
+        "| data | hidden | predict_proba | floor (products) | ratio |",
+        "|---|---|---|---|---|",
+    ]
+    X, y = synthetic(60_000, 784, seed=1)
+    for hidden in (64, 256):
+        model = BackpropClassifier(
+            hidden_layer_sizes=(hidden,), max_iter=1, batch_size=200
+        ).fit(X[:2000], y[:2000])
+        W1, W2 = model.coefs_
+        ours, floor = [], []
+        with threadpool_limits(1):
+            for _ in range(5):
+                start = time.perf_counter()
+                model.predict_proba(X)
+                ours.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                (X @ W1) @ W2
+                floor.append(time.perf_counter() - start)
+        o, f = np.median(ours), np.median(floor)
+        lines.append(f"| 60k x 784 | {hidden} | {fmt(o)} | {fmt(f)} | {o / f:.2f} |")
+        print(lines[-1], flush=True)
+    lines.append("")
+
+
+MEMORY_PROBE = """
+import resource, sys, warnings
+import numpy as np
+from sklearn_bp import BackpropClassifier
+warnings.simplefilter("ignore")
+n, d = 655_360, 200
+early_stopping = sys.argv[1] == "1"
+rng = np.random.default_rng(0)
+X = rng.standard_normal((n, d), dtype=np.float32)
+y = (X[:, 0] > 0).astype(np.int64)
+params = dict(hidden_layer_sizes=(16,), max_iter=1, batch_size=200,
+              early_stopping=early_stopping)
+BackpropClassifier(**params).fit(X[:1000], y[:1000])
+def rss():
+    return int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize()
+before = rss()
+model = BackpropClassifier(**params).fit(X, y)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+model_bytes = sum(a.nbytes for a in model.coefs_ + model.intercepts_)
+print(X.nbytes, model_bytes, max(peak - before, 0))
+"""
+
+
+def run_memory(lines):
+    lines += [
+        "## Peak memory of fit on a 500 MB float32 X (655,360 x 200)",
+        "",
+        "Peak resident memory during fit above what the process held before it, "
+        "plus X, over the size of X plus the model.",
+        "",
+        "| early stopping | X | extra at peak | (X + extra) / (X + model) |",
+        "|---|---|---|---|",
+    ]
+    for early_stopping in (0, 1):
+        out = subprocess.run(
+            [sys.executable, "-c", MEMORY_PROBE, str(early_stopping)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        x_bytes, model_bytes, extra = map(int, out)
+        ratio = (x_bytes + extra) / (x_bytes + model_bytes)
+        lines.append(
+            f"| {bool(early_stopping)} | {x_bytes / 2**20:.0f} MiB "
+            f"| {extra / 2**20:.1f} MiB | {ratio:.3f} |"
+        )
+        print(lines[-1], flush=True)
+    lines.append("")
+
+
+def machine_description():
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in open("/proc/cpuinfo")
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    blas = ", ".join(
+        f"{info['internal_api']} {info.get('version', '')}".strip()
+        for info in threadpool_info()
+        if info["user_api"] == "blas"
+    )
+    return [
+        f"- CPU: {cpu}, {os.cpu_count()} cores (shared with other work: timings are "
+        "noisy, hence interleaving, repetitions and medians)",
+        f"- Python {platform.python_version()}, numpy {np.__version__}, "
+        f"scikit-learn {sklearn.__version__}, sklearn-bp {sklearn_bp.__version__}, "
+        f"numba {__import__('numba').__version__}, "
+        f"PyTorch {torch.__version__ if torch else 'not installed'}",
+        f"- BLAS: {blas}",
+    ]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few configurations")
+    parser.add_argument("--output", default=HERE / "RESULTS.md")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    X, y = digits()
+    for dtype in (np.float64, np.float32):  # compile before timing
+        for batch_size in (1, 32):
+            BackpropClassifier(max_iter=1, batch_size=batch_size).fit(
+                X.astype(dtype), y
+            )
+    lines = [
+        "# Benchmark results",
+        "",
+        *machine_description(),
+        "",
+        f"Produced by `python benchmarks/run.py{' --quick' if args.quick else ''}`.",
+        "",
+    ]
+    run_training(args.quick, lines)
+    if not args.quick:
+        run_threads(lines)
+        run_sparse(lines)
+        run_restarts(lines)
+        run_prediction(lines)
+        run_memory(lines)
+    Path(args.output).write_text("\n".join(lines) + "\n")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
