@@ -8,7 +8,7 @@ BIN = $(VENV)/bin
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[tests,benchmarks]"
+	$(BIN)/python -m pip install --quiet -e ".[tests]"
 	touch $(BIN)/activate
 
 demo: $(BIN)/activate
