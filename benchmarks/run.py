@@ -199,7 +199,7 @@ def run_training(quick, lines):
                 continue
             Xd = X.astype(dtype)
             # Enough epochs to amortise a fit's set-up, as in real use.
-            epochs = int(np.clip(2e7 // (X.shape[0] * hidden), 1, 20))
+            epochs = int(np.clip(3e6 // (X.shape[0] * hidden), 1, 10))
             with threadpool_limits(1):
                 result = measure(Xd, y, hidden, batch_size, epochs, 3, names)
             row = [name, hidden, batch_size, np.dtype(dtype).name, X.shape[0]]

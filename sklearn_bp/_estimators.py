@@ -191,6 +191,7 @@ class _BaseBackprop(BaseEstimator):
 
     @_restore_on_failure
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
+        """Validate, encode, train and store; on any failure the model is unchanged."""
         fresh = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
         hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
         X, y = validate_data(
@@ -208,28 +209,8 @@ class _BaseBackprop(BaseEstimator):
         )
         Y = self._encode_targets(y, sample_weight, fresh=fresh, classes=classes)
         settings = self._settings(incremental)
-        inputs = as_inputs(X)
-        rows = np.flatnonzero(sample_weight > 0)
-        if self.shuffle:
-            argsort_by_content = content_order(inputs, X.shape[1], Y)
-            rows = rows[argsort_by_content(rows, sample_weight[rows])]
         rng = self._random_state(fresh)
-        validation_score = None
-        if settings.early_stopping:
-            rows, val_rows = self._split_validation(rows, y, rng)
-            validation_score = self._validation_scorer(X, val_rows, y, sample_weight)
-        visit_rows, visit_weights = expand_visits(rows, sample_weight, X.dtype)
-        if self.shuffle:
-            order = argsort_by_content(visit_rows, visit_weights)
-            visit_rows, visit_weights = visit_rows[order], visit_weights[order]
-        data = TrainingData(
-            inputs=inputs,
-            Y=Y,
-            visit_rows=visit_rows,
-            visit_weights=visit_weights,
-            total_weight=float(sample_weight[rows].sum()),
-            validation_score=validation_score,
-        )
+        data = self._training_data(X, y, Y, sample_weight, settings, rng)
         layer_sizes = [X.shape[1], *hidden, Y.shape[1]]
         with blas_threads_for(layer_sizes, settings.batch_size):
             if fresh and not incremental:
@@ -244,6 +225,39 @@ class _BaseBackprop(BaseEstimator):
                     settings, layer_sizes, X.dtype, rng, incremental
                 )
                 state = train(data, settings, state, rng, settings.max_iter)
+        self._warn_how_training_ended(state, incremental)
+        self._store_state(state, incremental)
+        # Kept as a plain tuple, so that later partial_fit calls continue the stream
+        # exactly as more epochs of the same fit would.
+        self._rng_state = rng.get_state()
+        return self
+
+    def _training_data(self, X, y, Y, sample_weight, settings, rng):
+        """The visits to train on, in canonical order when shuffling, and the
+        validation scorer under early stopping."""
+        inputs = as_inputs(X)
+        rows = np.flatnonzero(sample_weight > 0)
+        if settings.shuffle:
+            argsort_by_content = content_order(inputs, X.shape[1], Y)
+            rows = rows[argsort_by_content(rows, sample_weight[rows])]
+        validation_score = None
+        if settings.early_stopping:
+            rows, val_rows = self._split_validation(rows, y, rng)
+            validation_score = self._validation_scorer(X, val_rows, y, sample_weight)
+        visit_rows, visit_weights = expand_visits(rows, sample_weight, X.dtype)
+        if settings.shuffle:
+            order = argsort_by_content(visit_rows, visit_weights)
+            visit_rows, visit_weights = visit_rows[order], visit_weights[order]
+        return TrainingData(
+            inputs=inputs,
+            Y=Y,
+            visit_rows=visit_rows,
+            visit_weights=visit_weights,
+            total_weight=float(sample_weight[rows].sum()),
+            validation_score=validation_score,
+        )
+
+    def _warn_how_training_ended(self, state, incremental):
         if state.interrupted:
             warnings.warn(
                 f"Training interrupted by the user after {state.n_iter} epochs; "
@@ -256,11 +270,6 @@ class _BaseBackprop(BaseEstimator):
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
-        self._store_state(state, incremental)
-        # Kept as a plain tuple, so that later partial_fit calls continue the stream
-        # exactly as more epochs of the same fit would.
-        self._rng_state = rng.get_state()
-        return self
 
     def _random_state(self, fresh):
         if not fresh:
