@@ -3,7 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+# The oldest scikit-learn the project supports (pyproject.toml), tested by test-oldest.
+OLDEST_SKLEARN = 1.6.1
+OLDEST = .venv-oldest
+
+.PHONY: demo test test-oldest lint bench clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +25,17 @@ lint: $(BIN)/activate
 test: lint
 	$(BIN)/python -m pytest -q
 
+$(OLDEST)/bin/activate: pyproject.toml
+	$(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST)/bin/python -m pip install --quiet -e ".[tests]" "scikit-learn==$(OLDEST_SKLEARN)"
+	touch $(OLDEST)/bin/activate
+
+test-oldest: $(OLDEST)/bin/activate
+	$(OLDEST)/bin/python -m pytest -q
+
 bench: $(BIN)/activate
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(OLDEST) build *.egg-info .pytest_cache

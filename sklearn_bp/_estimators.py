@@ -207,6 +207,10 @@ class _BaseBackprop(BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
+        if not np.any(sample_weight > 0):  # older scikit-learn lets it pass
+            raise ValueError(
+                "Sample weights must contain at least one non-zero number."
+            )
         Y = self._encode_targets(y, sample_weight, fresh=fresh, classes=classes)
         settings = self._settings(incremental)
         rng = self._random_state(fresh)
