@@ -236,7 +236,7 @@ def _batch_gradient(inputs, rows, params, layout, X_batch, acts, deltas, grad):
                 for i in range(below.shape[1]):
                     below[r, i] *= A[r, i] * (1.0 - A[r, i])
         elif inputs.is_sparse:
-            G[:] = 0.0
+            # grad is all zeros here: _apply_step cleared it after the last step.
             for r in range(n_rows):
                 values, columns = _row(inputs, rows[r])
                 for p in range(values.size):
