@@ -42,8 +42,12 @@ def forward_pass(coefs, intercepts, X):
     """
     activations = [X]
     for W, b in zip(coefs, intercepts):
-        logits = safe_sparse_dot(activations[-1], W) + b
-        activations.append(expit(logits))
+        z = safe_sparse_dot(activations[-1], W)
+        z += b
+        # In place for the hidden layers (this is the prediction path's cost);
+        # the output layer keeps its logits.
+        logits = z
+        activations.append(expit(z, out=z if W is not coefs[-1] else None))
     return activations, logits
 
 

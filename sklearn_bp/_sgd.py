@@ -404,7 +404,9 @@ def _apply_step(params, grad, velocity, layout, rule, batch_size):
 
 
 @_compiled
-def _sample_epoch(inputs, Y, visit_rows, visit_weights, params, velocity, layout, rule):
+def _sample_epoch(
+    inputs, Y, visit_rows, visit_weights, order, params, velocity, layout, rule
+):
     """Per-sample SGD over the visits; returns the weighted sum of their losses."""
     dtype = params.dtype
     units = np.empty(layout.unit_offsets[-1], dtype=dtype)
@@ -418,7 +420,8 @@ def _sample_epoch(inputs, Y, visit_rows, visit_weights, params, velocity, layout
     # scale is folded back into the weights before it gets small, and at the end.
     scale = 1.0
     total_loss = 0.0
-    for v in range(visit_rows.size):
+    for t in range(order.size):
+        v = order[t]
         i, weight = visit_rows[v], visit_weights[v]
         values, columns = _row(inputs, i)
         _forward(
@@ -447,9 +450,13 @@ def _sample_epoch(inputs, Y, visit_rows, visit_weights, params, velocity, layout
 
 
 @_compiled
-def _batch_epoch(inputs, Y, visit_rows, visit_weights, params, velocity, layout, rule):
+def _batch_epoch(
+    inputs, Y, visit_rows, visit_weights, order, params, velocity, layout, rule
+):
     """Mini-batch SGD over the visits; returns the weighted sum of their losses."""
     dtype, size = params.dtype, rule.batch_size
+    batch_rows = np.empty(size, dtype=visit_rows.dtype)
+    batch_weights = np.empty(size, dtype=visit_weights.dtype)
     acts = np.empty(layout.unit_offsets[-1] * size, dtype=dtype)
     deltas = np.empty_like(acts)
     logits = np.empty((size, layout.sizes[-1]), dtype=dtype)
@@ -457,9 +464,12 @@ def _batch_epoch(inputs, Y, visit_rows, visit_weights, params, velocity, layout,
     grad = np.zeros_like(params)
     out = layout.sizes.size - 2
     total_loss = 0.0
-    for start in range(0, visit_rows.size, size):
-        rows = visit_rows[start : start + size]
-        weights = visit_weights[start : start + size]
+    for start in range(0, order.size, size):
+        n_rows = min(size, order.size - start)
+        for r in range(n_rows):
+            batch_rows[r] = visit_rows[order[start + r]]
+            batch_weights[r] = visit_weights[order[start + r]]
+        rows, weights = batch_rows[:n_rows], batch_weights[:n_rows]
         _batch_forward(inputs, rows, params, layout, X_batch, acts, logits)
         Y_hat = _batch_units(acts, layout, out, rows.size)
         D = _batch_units(deltas, layout, out, rows.size)
@@ -474,8 +484,12 @@ def _batch_epoch(inputs, Y, visit_rows, visit_weights, params, velocity, layout,
     return total_loss
 
 
-def run_epoch(inputs, Y, visit_rows, visit_weights, params, velocity, layout, rule):
-    """One pass of SGD over the visits, in the order given; updates params in place.
+def run_epoch(
+    inputs, Y, visit_rows, visit_weights, order, params, velocity, layout, rule
+):
+    """One pass of SGD over the visits, taken in ``order`` (a permutation of their
+    indices, passed rather than applied so that no visit array is copied each
+    epoch); updates params in place.
 
     ``velocity`` has the shape of ``params`` (zeros, and untouched, without
     momentum). Returns the weighted sum of the per-visit losses, each taken at the
@@ -483,7 +497,9 @@ def run_epoch(inputs, Y, visit_rows, visit_weights, params, velocity, layout, ru
     per-sample path; larger batches work with matrix products.
     """
     epoch = _sample_epoch if rule.batch_size == 1 else _batch_epoch
-    return epoch(inputs, Y, visit_rows, visit_weights, params, velocity, layout, rule)
+    return epoch(
+        inputs, Y, visit_rows, visit_weights, order, params, velocity, layout, rule
+    )
 
 
 def unpack(params, layout):

@@ -171,10 +171,12 @@ def train(data, settings, state, rng, max_epochs, stop=None):
 
 def _run_one_epoch(data, settings, state, layout, rng):
     """One pass over the visits, shuffled if asked; appends the epoch's loss."""
-    order = rng.permutation(data.visit_rows.size) if settings.shuffle else slice(None)
+    n_visits = data.visit_rows.size
+    order = rng.permutation(n_visits) if settings.shuffle else np.arange(n_visits)
     # Train copies, so that an interrupt or a failure mid-epoch leaves the state
-    # at the end of the previous epoch.
-    params, velocity = state.params.copy(), state.velocity.copy()
+    # at the end of the previous epoch (without momentum the velocity is unused).
+    params = state.params.copy()
+    velocity = state.velocity.copy() if settings.momentum else state.velocity
     rule = StepRule(
         learning_rate=state.learning_rate,
         momentum=settings.momentum,
@@ -186,8 +188,9 @@ def _run_one_epoch(data, settings, state, layout, rng):
     data_loss = run_epoch(
         data.inputs,
         data.Y,
-        data.visit_rows[order],
-        data.visit_weights[order],
+        data.visit_rows,
+        data.visit_weights,
+        order,
         params,
         velocity,
         layout,
