@@ -50,9 +50,10 @@ from ._training import (
 from ._version import __version__
 from ._visits import as_inputs, content_order, expand_visits
 
-#: Regression targets are mapped affinely onto [TARGET_LOW, TARGET_HIGH], inside the
-#: open range of the sigmoid output, so that no target asks for an infinite logit.
-TARGET_LOW, TARGET_HIGH = 0.1, 0.9
+#: Regression targets are mapped affinely onto 0.5 +/- TARGET_HALF_RANGE = [0.1, 0.9],
+#: inside the open range of the sigmoid output, so that no target asks for an
+#: infinite logit.
+TARGET_HALF_RANGE = 0.4
 
 
 def _restore_on_failure(method):
@@ -394,12 +395,8 @@ class _BaseBackprop(BaseEstimator):
     def _check_target_shape(self, y):
         return y
 
-    def _network_output(self, X):
-        """(output activations, logits) for validated X."""
-        activations, logits = forward_pass(self.coefs_, self.intercepts_, X)
-        return activations[-1], logits
-
     def _validated_output(self, X):
+        """(output activations, logits) for X, after checking it."""
         check_is_fitted(self)
         X = validate_data(
             self,
@@ -408,7 +405,8 @@ class _BaseBackprop(BaseEstimator):
             accept_sparse=["csr", "csc"],
             dtype=[np.float64, np.float32],
         )
-        return self._network_output(X)
+        activations, logits = forward_pass(self.coefs_, self.intercepts_, X)
+        return activations[-1], logits
 
 
 class BackpropClassifier(ClassifierMixin, _BaseBackprop):
@@ -656,11 +654,9 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         return y
 
     def _score_outputs(self, y, Y_hat, logits, sample_weight):
-        return accuracy_score(
-            y, self._labels(Y_hat, logits), sample_weight=sample_weight
-        )
+        return accuracy_score(y, self._labels(logits), sample_weight=sample_weight)
 
-    def _labels(self, Y_hat, logits):
+    def _labels(self, logits):
         if self._multilabel:
             return (logits > 0).astype(int)
         if len(self.classes_) == 2:
@@ -669,13 +665,13 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
 
     def decision_function(self, X):
         """Output-layer pre-activations (logits): shape (n_samples,) for two classes."""
-        Y_hat, logits = self._validated_output(X)
+        _, logits = self._validated_output(X)
         return logits[:, 0] if logits.shape[1] == 1 and not self._multilabel else logits
 
     def predict(self, X):
         """Predicted class labels (an indicator matrix for multilabel targets)."""
-        Y_hat, logits = self._validated_output(X)
-        return self._labels(Y_hat, logits)
+        _, logits = self._validated_output(X)
+        return self._labels(logits)
 
     def predict_proba(self, X):
         """Class probabilities, strictly inside (0, 1).
@@ -945,7 +941,7 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
                 f"{self.target_min_.size}."
             )
         center, half_range = self._target_scaling()
-        return 0.5 + (TARGET_HIGH - 0.5) * (Y - center) / half_range
+        return 0.5 + TARGET_HALF_RANGE * (Y - center) / half_range
 
     def _target_scaling(self):
         center = (self.target_max_ + self.target_min_) / 2
@@ -954,7 +950,7 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
 
     def _decode(self, Y_hat):
         center, half_range = self._target_scaling()
-        y = center + (Y_hat - 0.5) * half_range / (TARGET_HIGH - 0.5)
+        y = center + (Y_hat - 0.5) * half_range / TARGET_HALF_RANGE
         return y[:, 0] if self._single_output else y
 
     def _score_outputs(self, y, Y_hat, logits, sample_weight):
