@@ -301,12 +301,12 @@ def _sample_step(
     dense_row,
     scale,
 ):
-    """Backpropagate one sample and update the weights as it goes (batch size 1).
+    """Backpropagate one sample and update the weights on the way (batch size 1).
 
-    Deep to shallow, as the notes do it: for layer k, each row i of coefs[k] first
-    gives its share of the layer below's delta, (coefs[k][i] @ delta_k), from the
-    weights as they were, and only then takes its own step. Every gradient of the
-    step is therefore taken at the same weights, as in the batch path.
+    Deep to shallow, as the notes do it: for layer k, first the layer below's delta,
+    (coefs[k] @ delta_k) * a (1 - a), from the weights as they are, then the step of
+    coefs[k] and intercepts[k]. No gradient buffer is needed, and every gradient of
+    the step is taken at the same weights, as in the batch path.
     """
     for k in range(layout.sizes.size - 2, -1, -1):
         delta = _units(deltas, layout, k)
