@@ -250,7 +250,8 @@ class _BaseBackprop(BaseEstimator):
             rows, val_rows = self._split_validation(rows, y, rng)
             validation_score = self._validation_scorer(X, val_rows, y, sample_weight)
         visit_rows, visit_weights = expand_visits(rows, sample_weight, X.dtype)
-        if settings.shuffle:
+        # Visits of rows visited once each are already in content order.
+        if settings.shuffle and visit_rows.size > rows.size:
             order = argsort_by_content(visit_rows, visit_weights)
             visit_rows, visit_weights = visit_rows[order], visit_weights[order]
         return TrainingData(

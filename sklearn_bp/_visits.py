@@ -41,22 +41,27 @@ def as_inputs(X):
     return Inputs(sp.issparse(X), *(_read_only(a) for a in arrays))
 
 
-@njit(cache=True, nogil=True)
-def _row_projections(inputs, direction):
-    """x_i @ direction for every row, each row summed in its own fixed order.
+@njit(cache=True, nogil=True, fastmath={"reassoc"})
+def _row_projections(inputs, directions):
+    """x_i @ directions.T for every row, in one pass over the rows.
 
-    A BLAS product may round a row differently depending on where it sits in the
-    matrix; this loop does not, so equal rows always get equal keys.
+    Each row is summed by the same loop wherever it sits (a BLAS product may
+    round a row differently depending on its place in the matrix), so equal rows
+    always get equal keys. Reassociation lets that loop run as vector sums.
     """
     n_rows = inputs.indptr.size - 1 if inputs.is_sparse else inputs.dense.shape[0]
-    keys = np.zeros(n_rows)
+    keys = np.zeros((n_rows, directions.shape[0]))
     for i in range(n_rows):
-        if inputs.is_sparse:
-            for p in range(inputs.indptr[i], inputs.indptr[i + 1]):
-                keys[i] += inputs.data[p] * direction[inputs.indices[p]]
-        else:
-            for j in range(inputs.dense.shape[1]):
-                keys[i] += inputs.dense[i, j] * direction[j]
+        for d in range(directions.shape[0]):
+            direction, key = directions[d], 0.0
+            if inputs.is_sparse:
+                for p in range(inputs.indptr[i], inputs.indptr[i + 1]):
+                    key += inputs.data[p] * direction[inputs.indices[p]]
+            else:
+                row = inputs.dense[i]
+                for j in range(row.size):
+                    key += row[j] * direction[j]
+            keys[i, d] = key
     return keys
 
 
@@ -68,13 +73,11 @@ def _content_keys(inputs, n_features, Y):
     probability zero; identical rows with identical targets are interchangeable.
     """
     directions = np.random.RandomState(0).uniform(-1, 1, size=(2, n_features))
-    target_direction = np.random.RandomState(1).uniform(-1, 1, size=Y.shape[1])
+    target_direction = np.random.RandomState(1).uniform(-1, 1, size=(1, Y.shape[1]))
     target_inputs = as_inputs(np.asarray(Y, dtype=np.float64))
-    return (
-        _row_projections(inputs, directions[0]),
-        _row_projections(target_inputs, target_direction),
-        _row_projections(inputs, directions[1]),
-    )
+    features = _row_projections(inputs, directions)
+    target = _row_projections(target_inputs, target_direction)
+    return features[:, 0], target[:, 0], features[:, 1]
 
 
 def content_order(inputs, n_features, Y):
@@ -87,7 +90,11 @@ def content_order(inputs, n_features, Y):
     first, target, second = _content_keys(inputs, n_features, Y)
 
     def argsort(rows, tie_breakers):
-        return np.lexsort((tie_breakers, second[rows], target[rows], first[rows]))
+        keys = first[rows]
+        order = np.argsort(keys, kind="stable")
+        if np.all(np.diff(keys[order]) > 0):  # no ties: the first key decides
+            return order
+        return np.lexsort((tie_breakers, second[rows], target[rows], keys))
 
     return argsort
 
