@@ -18,8 +18,9 @@ the same formulas one sample at a time, and the tests hold them to these functio
 """
 
 import numpy as np
-from scipy.special import expit
 from sklearn.utils.extmath import safe_sparse_dot
+
+from ._sigmoid import add_intercepts_and_sigmoid, sigmoid_inplace
 
 LOSSES = ("squared_error", "log_loss")
 
@@ -42,12 +43,17 @@ def forward_pass(coefs, intercepts, X):
     """
     activations = [X]
     for W, b in zip(coefs, intercepts):
-        z = safe_sparse_dot(activations[-1], W)
-        z += b
-        # In place for the hidden layers (this is the prediction path's cost);
-        # the output layer keeps its logits.
-        logits = z
-        activations.append(expit(z, out=z if W is not coefs[-1] else None))
+        z = np.ascontiguousarray(safe_sparse_dot(activations[-1], W))
+        if W is not coefs[-1]:
+            # In place, in one pass, for the hidden layers (the prediction path's
+            # cost); the output layer keeps its logits.
+            add_intercepts_and_sigmoid(z, b)
+            activations.append(z)
+        else:
+            z += b
+            logits, output = z, z.copy()
+            sigmoid_inplace(output.reshape(-1))
+            activations.append(output)
     return activations, logits
 
 

@@ -22,9 +22,9 @@ where each layer's units sit in the per-sample work buffers.
 from collections import namedtuple
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.extending import intrinsic
+from numba import njit
+
+from ._sigmoid import sigmoid_inplace
 
 #: Where each layer lives in the flat parameter vector and in the unit buffers.
 Layout = namedtuple(
@@ -68,70 +68,6 @@ def make_layout(sizes):
 def n_params(layout):
     """Length of the flat parameter vector."""
     return int(layout.intercept_offsets[-1] + layout.sizes[-1])
-
-
-#: exp(-z) = 2^k exp(r), with k = round(-z / ln 2) and |r| <= ln(2) / 2; ln 2 is
-#: split in two so that k * _LN2_HI is exact (Cody and Waite's range reduction).
-_LOG2_E = 1.4426950408889634
-_LN2_HI = 6.93147180369123816490e-01
-_LN2_LO = 1.90821492927058770002e-10
-#: Adding 1.5 * 2^52 to a double of magnitude below 2^51 rounds it to an integer,
-#: which then sits in the low bits of the sum's bit pattern.
-_ROUNDER = 6755399441055744.0
-_ROUNDER_BITS = 0x4338000000000000
-
-
-@intrinsic
-def _float_bits(typingctx, x):
-    """The bit pattern of the double ``x``, as an int64 (no conversion)."""
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-
-    return types.int64(types.float64), codegen
-
-
-@intrinsic
-def _bits_float(typingctx, bits):
-    """The double whose bit pattern is the int64 ``bits``."""
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-
-    return types.float64(types.int64), codegen
-
-
-@njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
-def _sigmoid_inplace(z):
-    """z <- 1 / (1 + exp(-z)) elementwise, in a loop that LLVM vectorises.
-
-    A call to the C library's scalar exp per unit costs more than the rest of a
-    mini-batch step. This exp is plain arithmetic, so that the loop runs four
-    units at a time, and the sigmoid stays within two ulps of the exact value, as
-    ``1 / (1 + exp(-z))`` with a correctly rounded exp does. Compiled without
-    reassociation: the rounding trick relies on the order of its additions.
-    """
-    for i in range(z.size):
-        # Beyond 710, 2^k overflows to inf and the sigmoid is 0, as with the C
-        # library's exp; below -708, exp(-z) is negligible next to 1. A NaN
-        # passes through both comparisons.
-        x = min(max(-np.float64(z[i]), -708.0), 710.0)
-        shifted = x * _LOG2_E + _ROUNDER
-        k = shifted - _ROUNDER
-        r = x - k * _LN2_HI - k * _LN2_LO
-        two_to_k = _bits_float((_float_bits(shifted) - _ROUNDER_BITS + 1023) << 52)
-        z[i] = 1.0 / (1.0 + _exp_near_zero(r) * two_to_k)
-
-
-@njit(cache=True, nogil=True, fastmath={"contract"})
-def _exp_near_zero(r):
-    """exp(r) for |r| <= ln(2) / 2: its Taylor series to r^13 (truncation < 1e-17)."""
-    p = 1.0 / 6227020800.0
-    for factorial in (479001600.0, 39916800.0, 3628800.0, 362880.0, 40320.0):
-        p = p * r + 1.0 / factorial
-    for factorial in (5040.0, 720.0, 120.0, 24.0, 6.0, 2.0, 1.0, 1.0):
-        p = p * r + 1.0 / factorial
-    return p
 
 
 @_compiled
@@ -204,7 +140,7 @@ def _forward(values, columns, is_sparse, params, layout, units, logits, scale):
             z[j] = b[j] + layer_scale * z[j]
             if k == n_layers - 1:
                 logits[j] = z[j]
-        _sigmoid_inplace(z)
+        sigmoid_inplace(z)
 
 
 @_compiled
@@ -268,7 +204,7 @@ def _batch_forward(inputs, rows, params, layout, X_batch, acts, logits):
                 Z[r, j] += b[j]
                 if k == n_layers - 1:
                     logits[r, j] = Z[r, j]
-        _sigmoid_inplace(Z.reshape(Z.size))
+        sigmoid_inplace(Z.reshape(Z.size))
 
 
 @_compiled
