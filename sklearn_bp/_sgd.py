@@ -46,6 +46,14 @@ StepRule = namedtuple(
 #: vectorise the dot products of the backward pass; nothing here relies on the
 #: order of a sum.
 _compiled = njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+#: Helpers, called only from compiled code: no Python/C wrappers (never used, and
+#: ~0.1 s of compilation each) and no disk cache (a cached caller carries their code).
+_helper = njit(
+    nogil=True,
+    fastmath={"reassoc", "contract"},
+    no_cpython_wrapper=True,
+    no_cfunc_wrapper=True,
+)
 
 
 def make_layout(sizes):
@@ -70,31 +78,31 @@ def n_params(layout):
     return int(layout.intercept_offsets[-1] + layout.sizes[-1])
 
 
-@_compiled
+@_helper
 def _softplus(z):
     return max(z, 0.0) + np.log1p(np.exp(-abs(z)))
 
 
-@_compiled
+@_helper
 def _coefs(params, layout, k):
     start = layout.coef_offsets[k]
     n_in, n_out = layout.sizes[k], layout.sizes[k + 1]
     return params[start : start + n_in * n_out].reshape((n_in, n_out))
 
 
-@_compiled
+@_helper
 def _intercepts(params, layout, k):
     start = layout.intercept_offsets[k]
     return params[start : start + layout.sizes[k + 1]]
 
 
-@_compiled
+@_helper
 def _units(buffer, layout, k):
     """The outputs of weight layer k (a_{k+1}) inside a per-sample unit buffer."""
     return buffer[layout.unit_offsets[k] : layout.unit_offsets[k + 1]]
 
 
-@_compiled
+@_helper
 def _row(inputs, i):
     """Row i as (values, columns); for a dense row, columns is empty."""
     if inputs.is_sparse:
@@ -103,7 +111,7 @@ def _row(inputs, i):
     return inputs.dense[i], inputs.indices[:0]
 
 
-@_compiled
+@_helper
 def _add_row_times_matrix(values, columns, is_sparse, W, z):
     """z += x @ W for an input row x given as (values, columns) or densely."""
     # Inner loops run over zero-based ranges: numba cannot vectorise indexing by
@@ -115,7 +123,7 @@ def _add_row_times_matrix(values, columns, is_sparse, W, z):
             z[j] += x * W_row[j]
 
 
-@_compiled
+@_helper
 def _forward(values, columns, is_sparse, params, layout, units, logits, scale):
     """a_{k+1} = sigmoid(a_k @ coefs[k] + intercepts[k]), from the input row up.
 
@@ -128,7 +136,8 @@ def _forward(values, columns, is_sparse, params, layout, units, logits, scale):
     n_layers = layout.sizes.size - 1
     for k in range(n_layers):
         z = _units(units, layout, k)
-        z[:] = 0.0
+        for j in range(z.size):
+            z[j] = 0.0
         W = _coefs(params, layout, k)
         if k == 0:
             _add_row_times_matrix(values, columns, is_sparse, W, z)
@@ -143,7 +152,7 @@ def _forward(values, columns, is_sparse, params, layout, units, logits, scale):
         sigmoid_inplace(z)
 
 
-@_compiled
+@_helper
 def _sample_loss(y_hat, logits, y, log_loss):
     """f = sum_q 1/2 (yhat_q - y_q)^2, or the cross-entropy softplus(z) - y z."""
     total = 0.0
@@ -155,7 +164,7 @@ def _sample_loss(y_hat, logits, y, log_loss):
     return total
 
 
-@_compiled
+@_helper
 def _output_delta(y_hat, y, weight, log_loss, delta):
     """delta_q = w * df/dz_q: (yhat - y) * yhat (1 - yhat), or yhat - y (log loss)."""
     for q in range(y.size):
@@ -165,7 +174,7 @@ def _output_delta(y_hat, y, weight, log_loss, delta):
             delta[q] = weight * (y_hat[q] - y[q]) * y_hat[q] * (1.0 - y_hat[q])
 
 
-@_compiled
+@_helper
 def _batch_units(buffer, layout, k, n_rows):
     """Layer k's outputs for a batch of n_rows samples: a (n_rows, n_units) view."""
     start = layout.unit_offsets[k] * n_rows
@@ -173,7 +182,7 @@ def _batch_units(buffer, layout, k, n_rows):
     return buffer[start:stop].reshape((n_rows, layout.sizes[k + 1]))
 
 
-@_compiled
+@_helper
 def _batch_forward(inputs, rows, params, layout, X_batch, acts, logits):
     """Forward pass of a batch as matrix products: A_{k+1} = sigmoid(A_k W_k + b_k).
 
@@ -189,7 +198,8 @@ def _batch_forward(inputs, rows, params, layout, X_batch, acts, logits):
         elif inputs.is_sparse:
             for r in range(n_rows):
                 z = Z[r]
-                z[:] = 0.0
+                for j in range(z.size):
+                    z[j] = 0.0
                 values, columns = _row(inputs, rows[r])
                 _add_row_times_matrix(values, columns, True, W, z)
         else:
@@ -207,7 +217,7 @@ def _batch_forward(inputs, rows, params, layout, X_batch, acts, logits):
         sigmoid_inplace(Z.reshape(Z.size))
 
 
-@_compiled
+@_helper
 def _batch_gradient(inputs, rows, params, layout, X_batch, acts, deltas, grad):
     """Summed gradient of a batch into ``grad``, from the output layer back.
 
@@ -242,7 +252,7 @@ def _batch_gradient(inputs, rows, params, layout, X_batch, acts, deltas, grad):
             np.dot(X_batch[:n_rows].T, D, G)
 
 
-@_compiled
+@_helper
 def _update_row(W_row, v_row, x, delta, rule, l2):
     """One row of a per-sample step: W_row -= lr * (x * delta + l2 * W_row).
 
@@ -262,7 +272,7 @@ def _update_row(W_row, v_row, x, delta, rule, l2):
             W_row[j] += v_row[j]
 
 
-@_compiled
+@_helper
 def _update_rows(W, V, x, delta, rule):
     """W -= lr * (outer(x, delta) + l2 * W), or its momentum form, for one sample."""
     # Written out rather than as _update_row(W[i], V[i], ...): measured twice as
@@ -282,7 +292,7 @@ def _update_rows(W, V, x, delta, rule):
                     W[i, j] += V[i, j]
 
 
-@_compiled
+@_helper
 def _sample_step(
     values,
     columns,
@@ -344,7 +354,7 @@ def _sample_step(
     return scale
 
 
-@_compiled
+@_helper
 def _lazy_decay(rule):
     """Whether the first layer's L2 decay can be kept as a scale factor.
 
@@ -354,17 +364,16 @@ def _lazy_decay(rule):
     return rule.learning_rate * rule.l2 < 0.5
 
 
-@_compiled
+@_helper
 def _fold_scale(params, layout, scale):
     """coefs[0] <- scale * coefs[0]: the first layer back at scale 1."""
-    W = _coefs(params, layout, 0)
+    W = params[: layout.intercept_offsets[0]]
     if scale != 1.0:
-        for i in range(W.shape[0]):
-            for j in range(W.shape[1]):
-                W[i, j] *= scale
+        for i in range(W.size):
+            W[i] *= scale
 
 
-@_compiled
+@_helper
 def _step_segment(params, grad, velocity, start, stop, rule, batch_size, l2):
     """SGD or momentum step on params[start:stop]; l2 is 0 for intercepts."""
     lr, mu = rule.learning_rate, rule.momentum
@@ -386,7 +395,7 @@ def _step_segment(params, grad, velocity, start, stop, rule, batch_size, l2):
         g[i] = 0.0
 
 
-@_compiled
+@_helper
 def _apply_step(params, grad, velocity, layout, rule, batch_size):
     """One step from the summed gradient of a batch; zeroes ``grad`` for the next."""
     for k in range(layout.sizes.size - 1):
@@ -405,7 +414,7 @@ def _sample_epoch(
     """Per-sample SGD over the visits; returns the weighted sum of their losses."""
     dtype = params.dtype
     units = np.empty(layout.unit_offsets[-1], dtype=dtype)
-    deltas = np.empty_like(units)
+    deltas = np.empty(units.size, dtype=dtype)
     logits = np.empty(layout.sizes[-1], dtype=dtype)
     dense_row = np.zeros(layout.sizes[0] if inputs.is_sparse else 0, dtype=dtype)
     out = layout.sizes.size - 2
@@ -453,14 +462,14 @@ def _batch_epoch(
     batch_rows = np.empty(size, dtype=visit_rows.dtype)
     batch_weights = np.empty(size, dtype=visit_weights.dtype)
     acts = np.empty(layout.unit_offsets[-1] * size, dtype=dtype)
-    deltas = np.empty_like(acts)
+    deltas = np.empty(acts.size, dtype=dtype)
     logits = np.empty((size, layout.sizes[-1]), dtype=dtype)
     X_batch = np.empty((0 if inputs.is_sparse else size, layout.sizes[0]), dtype=dtype)
-    grad = np.zeros_like(params)
+    grad = np.zeros(params.size, dtype=dtype)
     out = layout.sizes.size - 2
     total_loss = 0.0
     for start in range(0, order.size, size):
-        n_rows = min(size, order.size - start)
+        n_rows = size if start + size <= order.size else order.size - start
         for r in range(n_rows):
             batch_rows[r] = visit_rows[order[start + r]]
             batch_weights[r] = visit_weights[order[start + r]]

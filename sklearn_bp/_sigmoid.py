@@ -17,6 +17,15 @@ from numba.extending import intrinsic
 #: No reassociation: the rounding trick below relies on the order of its additions.
 #: Division by zero cannot happen (1 + exp(-z) >= 1), so it is not checked for.
 _compiled = njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
+#: For functions called only from compiled code: no Python or C wrappers (unused,
+#: and about 0.1 s of compilation each), no disk cache (their callers' holds them).
+_helper = njit(
+    nogil=True,
+    fastmath={"contract"},
+    error_model="numpy",
+    no_cpython_wrapper=True,
+    no_cfunc_wrapper=True,
+)
 
 #: exp(-z) = 2^k exp(r), with k = round(-z / ln 2) and |r| <= ln(2) / 2; ln 2 is
 #: split in two so that k * _LN2_HI is exact (Cody and Waite's range reduction).
@@ -49,7 +58,7 @@ def _bits_float(typingctx, bits):
     return types.float64(types.int64), codegen
 
 
-@_compiled
+@_helper
 def sigmoid(z):
     """1 / (1 + exp(-z)) for a float64 z, in arithmetic that vectorises."""
     # Beyond 710, 2^k overflows to inf and the sigmoid is 0, as with the C
@@ -79,7 +88,7 @@ def add_intercepts_and_sigmoid(Z, b):
             z[j] = sigmoid(np.float64(z[j] + b[j]))
 
 
-@_compiled
+@_helper
 def _exp_near_zero(r):
     """exp(r) for |r| <= ln(2) / 2: its Taylor series to r^13 (truncation < 1e-17)."""
     p = 1.0 / 6227020800.0
