@@ -196,10 +196,13 @@ def _run_one_epoch(data, settings, state, layout, rng):
         layout,
         rule,
     )
-    coefs, _ = unpack(params, layout)
-    penalty = 0.5 * settings.alpha * sum(float(np.vdot(W, W)) for W in coefs)
-    loss = (data_loss + penalty) / data.total_weight
-    if not np.isfinite(loss) or not np.all(np.isfinite(params)):
+    coefs, intercepts = unpack(params, layout)
+    # One pass over the weights: their squared norm is the penalty, and it is
+    # finite only if every weight is.
+    squared_norm = sum(float(np.vdot(W, W)) for W in coefs)
+    loss = (data_loss + 0.5 * settings.alpha * squared_norm) / data.total_weight
+    finite = np.isfinite(squared_norm) and all(np.isfinite(b).all() for b in intercepts)
+    if not (np.isfinite(loss) and finite):
         raise ValueError(
             f"Training diverged: the loss became {loss} in epoch {state.n_iter + 1}. "
             f"Lower learning_rate_init (now {settings.learning_rate_init}) or "
