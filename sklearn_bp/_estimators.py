@@ -242,16 +242,20 @@ class _BaseBackprop(BaseEstimator):
         validation scorer under early stopping."""
         inputs = as_inputs(X)
         rows = np.flatnonzero(sample_weight > 0)
+        argsort_by_content = None
         if settings.shuffle:
             argsort_by_content = content_order(inputs, X.shape[1], Y)
             rows = rows[argsort_by_content(rows, sample_weight[rows])]
+            if np.all(sample_weight[rows] <= 1):
+                # Each row is visited once, so the visits are in content order
+                # already; the keys are freed before the validation split.
+                argsort_by_content = None
         validation_score = None
         if settings.early_stopping:
             rows, val_rows = self._split_validation(rows, y, rng)
             validation_score = self._validation_scorer(X, val_rows, y, sample_weight)
         visit_rows, visit_weights = expand_visits(rows, sample_weight, X.dtype)
-        # Visits of rows visited once each are already in content order.
-        if settings.shuffle and visit_rows.size > rows.size:
+        if argsort_by_content is not None:
             order = argsort_by_content(visit_rows, visit_weights)
             visit_rows, visit_weights = visit_rows[order], visit_weights[order]
         return TrainingData(

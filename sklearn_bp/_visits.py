@@ -92,7 +92,8 @@ def content_order(inputs, n_features, Y):
     def argsort(rows, tie_breakers):
         keys = first[rows]
         order = np.argsort(keys, kind="stable")
-        if np.all(np.diff(keys[order]) > 0):  # no ties: the first key decides
+        ordered = keys[order]
+        if np.all(ordered[1:] > ordered[:-1]):  # no ties: the first key decides
             return order
         return np.lexsort((tie_breakers, second[rows], target[rows], keys))
 
