@@ -7,12 +7,13 @@ caller's state is never modified, so a failure leaves it as it was.
 
 import contextlib
 import copy
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ._sgd import Inputs, StepRule, make_layout, pack, run_epoch, unpack
 
@@ -91,7 +92,14 @@ def blas_threads_for(layer_sizes, batch_size):
     largest = max(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
     if batch_size * largest >= SMALL_PRODUCT:
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+@functools.cache
+def _blas_controller():
+    """The process's thread pools, found once: finding them reads the list of
+    loaded libraries, which cost ~10 ms per fit."""
+    return ThreadpoolController()
 
 
 def initial_state(layer_sizes, settings, rng, dtype):
