@@ -79,11 +79,6 @@ def n_params(layout):
 
 
 @_helper
-def _softplus(z):
-    return max(z, 0.0) + np.log1p(np.exp(-abs(z)))
-
-
-@_helper
 def _coefs(params, layout, k):
     start = layout.coef_offsets[k]
     n_in, n_out = layout.sizes[k], layout.sizes[k + 1]
@@ -124,41 +119,13 @@ def _add_row_times_matrix(values, columns, is_sparse, W, z):
 
 
 @_helper
-def _forward(values, columns, is_sparse, params, layout, units, logits, scale):
-    """a_{k+1} = sigmoid(a_k @ coefs[k] + intercepts[k]), from the input row up.
-
-    Each layer's outputs go to ``units``; the output layer's pre-activations (needed
-    by the log loss) to ``logits``. The first layer's weights are
-    ``scale * coefs[0]`` (see ``_sample_epoch``).
-    """
-    # Copies are written as loops: numba's array-to-array slice assignment costs
-    # seconds of compilation.
-    n_layers = layout.sizes.size - 1
-    for k in range(n_layers):
-        z = _units(units, layout, k)
-        for j in range(z.size):
-            z[j] = 0.0
-        W = _coefs(params, layout, k)
-        if k == 0:
-            _add_row_times_matrix(values, columns, is_sparse, W, z)
-        else:
-            _add_row_times_matrix(_units(units, layout, k - 1), columns, False, W, z)
-        b = _intercepts(params, layout, k)
-        layer_scale = scale if k == 0 else 1.0
-        for j in range(z.size):
-            z[j] = b[j] + layer_scale * z[j]
-            if k == n_layers - 1:
-                logits[j] = z[j]
-        sigmoid_inplace(z)
-
-
-@_helper
 def _sample_loss(y_hat, logits, y, log_loss):
     """f = sum_q 1/2 (yhat_q - y_q)^2, or the cross-entropy softplus(z) - y z."""
     total = 0.0
     for q in range(y.size):
         if log_loss:
-            total += _softplus(logits[q]) - y[q] * logits[q]
+            z = logits[q]
+            total += max(z, 0.0) + np.log1p(np.exp(-abs(z))) - y[q] * z
         else:
             total += 0.5 * (y_hat[q] - y[q]) ** 2
     return total
@@ -273,107 +240,6 @@ def _update_row(W_row, v_row, x, delta, rule, l2):
 
 
 @_helper
-def _update_rows(W, V, x, delta, rule):
-    """W -= lr * (outer(x, delta) + l2 * W), or its momentum form, for one sample."""
-    # Written out rather than as _update_row(W[i], V[i], ...): measured twice as
-    # fast, the per-row views and calls cost as much as the arithmetic.
-    lr, mu, l2 = rule.learning_rate, rule.momentum, rule.l2
-    for i in range(x.size):
-        if mu == 0.0:
-            for j in range(delta.size):
-                W[i, j] -= lr * (x[i] * delta[j] + l2 * W[i, j])
-        else:
-            for j in range(delta.size):
-                g = x[i] * delta[j] + l2 * W[i, j]
-                V[i, j] = mu * V[i, j] - lr * g
-                if rule.nesterov:
-                    W[i, j] += mu * V[i, j] - lr * g
-                else:
-                    W[i, j] += V[i, j]
-
-
-@_helper
-def _sample_step(
-    values,
-    columns,
-    is_sparse,
-    params,
-    velocity,
-    layout,
-    units,
-    deltas,
-    rule,
-    dense_row,
-    scale,
-):
-    """Backpropagate one sample and update the weights on the way (batch size 1).
-
-    Deep to shallow, as the notes do it: for layer k, first the layer below's delta,
-    (coefs[k] @ delta_k) * a (1 - a), from the weights as they are, then the step of
-    coefs[k] and intercepts[k]. No gradient buffer is needed, and every gradient of
-    the step is taken at the same weights, as in the batch path.
-    """
-    for k in range(layout.sizes.size - 2, -1, -1):
-        delta = _units(deltas, layout, k)
-        W, V = _coefs(params, layout, k), _coefs(velocity, layout, k)
-        _update_row(
-            _intercepts(params, layout, k),
-            _intercepts(velocity, layout, k),
-            1.0,
-            delta,
-            rule,
-            0.0,
-        )
-        if k > 0:
-            a = _units(units, layout, k - 1)
-            below = _units(deltas, layout, k - 1)
-            for i in range(a.size):
-                back = 0.0
-                for j in range(delta.size):
-                    back += W[i, j] * delta[j]
-                below[i] = back * a[i] * (1.0 - a[i])
-            _update_rows(W, V, a, delta, rule)
-        elif is_sparse and rule.momentum == 0.0 and _lazy_decay(rule):
-            # The first layer is scale * coefs[0]: the L2 decay of every weight,
-            # W <- (1 - lr l2) W, is a change of scale, and only the rows of the
-            # non-zero inputs take their data gradient, divided by the new scale.
-            scale *= 1.0 - rule.learning_rate * rule.l2
-            for p in range(values.size):
-                x = values[p] / scale
-                _update_row(W[columns[p]], V[columns[p]], x, delta, rule, 0.0)
-        elif is_sparse:
-            # L2 decay or momentum moves every row: scatter the sample into a dense
-            # row for this step, then clear it again.
-            for p in range(values.size):
-                dense_row[columns[p]] += values[p]
-            _update_rows(W, V, dense_row, delta, rule)
-            for p in range(values.size):
-                dense_row[columns[p]] = 0.0
-        else:
-            _update_rows(W, V, values, delta, rule)
-    return scale
-
-
-@_helper
-def _lazy_decay(rule):
-    """Whether the first layer's L2 decay can be kept as a scale factor.
-
-    A step of more than half the weights (lr * l2 >= 0.5) is not a sensible
-    setting, but it is applied exactly, to every row, rather than as a scale.
-    """
-    return rule.learning_rate * rule.l2 < 0.5
-
-
-@_helper
-def _fold_scale(params, layout, scale):
-    """coefs[0] <- scale * coefs[0]: the first layer back at scale 1."""
-    W = params[: layout.intercept_offsets[0]]
-    if scale != 1.0:
-        for i in range(W.size):
-            W[i] *= scale
-
-
-@_helper
 def _step_segment(params, grad, velocity, start, stop, rule, batch_size, l2):
     """SGD or momentum step on params[start:stop]; l2 is 0 for intercepts."""
     lr, mu = rule.learning_rate, rule.momentum
@@ -411,45 +277,146 @@ def _apply_step(params, grad, velocity, layout, rule, batch_size):
 def _sample_epoch(
     inputs, Y, visit_rows, visit_weights, order, params, velocity, layout, rule
 ):
-    """Per-sample SGD over the visits; returns the weighted sum of their losses."""
+    """Per-sample SGD over the visits; returns the weighted sum of their losses.
+
+    Written as one function that calls only a few small loops: numba compiles each
+    called function on its own and again inside its caller, so every level of calls
+    adds to the compilation that a first fit pays.
+    """
     dtype = params.dtype
+    n_layers = layout.sizes.size - 1
     units = np.empty(layout.unit_offsets[-1], dtype=dtype)
     deltas = np.empty(units.size, dtype=dtype)
     logits = np.empty(layout.sizes[-1], dtype=dtype)
     dense_row = np.zeros(layout.sizes[0] if inputs.is_sparse else 0, dtype=dtype)
-    out = layout.sizes.size - 2
-    y_hat, delta = _units(units, layout, out), _units(deltas, layout, out)
+    y_hat = _units(units, layout, n_layers - 1)
+    lr, mu, l2 = rule.learning_rate, rule.momentum, rule.l2
     # For sparse rows, the first layer is kept as scale * coefs[0] during the
-    # epoch so that its L2 decay costs one multiplication (see _sample_step); the
-    # scale is folded back into the weights before it gets small, and at the end.
+    # epoch, so that its L2 decay costs one multiplication (see the step below);
+    # the scale is folded back into the weights before it gets small, and at the
+    # end. A step of more than half the weights (lr * l2 >= 0.5) is not a sensible
+    # setting, but it is applied exactly, to every row, rather than as a scale.
+    lazy_decay = inputs.is_sparse and mu == 0.0 and lr * l2 < 0.5
     scale = 1.0
     total_loss = 0.0
     for t in range(order.size):
         v = order[t]
-        i, weight = visit_rows[v], visit_weights[v]
-        values, columns = _row(inputs, i)
-        _forward(
-            values, columns, inputs.is_sparse, params, layout, units, logits, scale
+        row, weight = visit_rows[v], visit_weights[v]
+        # The row as (values, columns); for a dense row, columns is empty.
+        if inputs.is_sparse:
+            start, stop = inputs.indptr[row], inputs.indptr[row + 1]
+            values, columns = inputs.data[start:stop], inputs.indices[start:stop]
+        else:
+            values, columns = inputs.dense[row], inputs.indices[:0]
+
+        # Forward pass, from the input row up:
+        # a_{k+1} = sigmoid(a_k @ coefs[k] + intercepts[k]), with scale * coefs[0]
+        # as the first layer's weights. The output layer's pre-activations (needed
+        # by the log loss) are kept in ``logits``.
+        for k in range(n_layers):
+            z = _units(units, layout, k)
+            # Copies are written as loops: numba's array-to-array slice assignment
+            # costs seconds of compilation.
+            for j in range(z.size):
+                z[j] = 0.0
+            W = _coefs(params, layout, k)
+            # z += a_k @ W; only the input row can be sparse. Inner loops run over
+            # zero-based ranges: numba cannot vectorise indexing by a general
+            # range(start, stop).
+            if k == 0:
+                a, sparse = values, inputs.is_sparse
+            else:
+                a, sparse = _units(units, layout, k - 1), False
+            for p in range(a.size):
+                W_row = W[columns[p]] if sparse else W[p]
+                a_p = a[p]
+                for j in range(z.size):
+                    z[j] += a_p * W_row[j]
+            b = _intercepts(params, layout, k)
+            layer_scale = scale if k == 0 else 1.0
+            for j in range(z.size):
+                z[j] = b[j] + layer_scale * z[j]
+                if k == n_layers - 1:
+                    logits[j] = z[j]
+            sigmoid_inplace(z)
+
+        y = Y[row]
+        total_loss += weight * _sample_loss(y_hat, logits, y, rule.log_loss)
+        _output_delta(
+            y_hat, y, weight, rule.log_loss, _units(deltas, layout, n_layers - 1)
         )
-        total_loss += weight * _sample_loss(y_hat, logits, Y[i], rule.log_loss)
-        _output_delta(y_hat, Y[i], weight, rule.log_loss, delta)
-        scale = _sample_step(
-            values,
-            columns,
-            inputs.is_sparse,
-            params,
-            velocity,
-            layout,
-            units,
-            deltas,
-            rule,
-            dense_row,
-            scale,
-        )
-        if scale < 1e-3:
-            _fold_scale(params, layout, scale)
+
+        # Backpropagation with the update on the way, deep to shallow, as the notes
+        # do it: for layer k, first the layer below's delta,
+        # (coefs[k] @ delta_k) * a (1 - a), from the weights as they are, then the
+        # step of coefs[k] and intercepts[k]. No gradient buffer is needed, and every
+        # gradient of the step is taken at the same weights, as in the batch path.
+        for k in range(n_layers - 1, -1, -1):
+            delta = _units(deltas, layout, k)
+            W, V = _coefs(params, layout, k), _coefs(velocity, layout, k)
+            _update_row(
+                _intercepts(params, layout, k),
+                _intercepts(velocity, layout, k),
+                1.0,
+                delta,
+                rule,
+                0.0,
+            )
+            if k > 0:
+                a = _units(units, layout, k - 1)
+                below = _units(deltas, layout, k - 1)
+                for i in range(a.size):
+                    back = 0.0
+                    for j in range(delta.size):
+                        back += W[i, j] * delta[j]
+                    below[i] = back * a[i] * (1.0 - a[i])
+            elif lazy_decay:
+                # The first layer is scale * coefs[0]: the L2 decay of every weight,
+                # W <- (1 - lr l2) W, is a change of scale, and only the rows of the
+                # non-zero inputs take their data gradient, divided by the new scale.
+                scale *= 1.0 - lr * l2
+                for p in range(values.size):
+                    x_p = values[p] / scale
+                    _update_row(W[columns[p]], V[columns[p]], x_p, delta, rule, 0.0)
+                continue
+            # The step's input x: the layer below's outputs, or the input row. L2
+            # decay or momentum moves every row of coefs[0], so a sparse row is
+            # scattered into a dense one for this step, then cleared again.
+            if k > 0:
+                x = a
+            elif inputs.is_sparse:
+                for p in range(values.size):
+                    dense_row[columns[p]] += values[p]
+                x = dense_row
+            else:
+                x = values
+            # W -= lr * (outer(x, delta) + l2 * W), or its momentum form. Rows are
+            # indexed in place: a view of each row (as in _update_row) costs as
+            # much as the arithmetic.
+            for i in range(x.size):
+                x_i = x[i]
+                if mu == 0.0:
+                    for j in range(delta.size):
+                        W[i, j] -= lr * (x_i * delta[j] + l2 * W[i, j])
+                else:
+                    for j in range(delta.size):
+                        g = x_i * delta[j] + l2 * W[i, j]
+                        V[i, j] = mu * V[i, j] - lr * g
+                        if rule.nesterov:
+                            W[i, j] += mu * V[i, j] - lr * g
+                        else:
+                            W[i, j] += V[i, j]
+            if k == 0 and inputs.is_sparse:
+                for p in range(values.size):
+                    dense_row[columns[p]] = 0.0
+
+        # coefs[0] <- scale * coefs[0]: the first layer back at scale 1.
+        if scale < 1e-3 or t == order.size - 1:
+            W_first = params[: layout.intercept_offsets[0]]
+            if scale != 1.0:
+                for i in range(W_first.size):
+                    W_first[i] *= scale
             scale = 1.0
-    _fold_scale(params, layout, scale)
     return total_loss
 
 
