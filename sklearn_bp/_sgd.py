@@ -107,18 +107,6 @@ def _row(inputs, i):
 
 
 @_helper
-def _add_row_times_matrix(values, columns, is_sparse, W, z):
-    """z += x @ W for an input row x given as (values, columns) or densely."""
-    # Inner loops run over zero-based ranges: numba cannot vectorise indexing by
-    # a general range(start, stop).
-    for p in range(values.size):
-        W_row = W[columns[p]] if is_sparse else W[p]
-        x = values[p]
-        for j in range(z.size):
-            z[j] += x * W_row[j]
-
-
-@_helper
 def _sample_loss(y_hat, logits, y, log_loss):
     """f = sum_q 1/2 (yhat_q - y_q)^2, or the cross-entropy softplus(z) - y z."""
     total = 0.0
@@ -150,76 +138,6 @@ def _batch_units(buffer, layout, k, n_rows):
 
 
 @_helper
-def _batch_forward(inputs, rows, params, layout, X_batch, acts, logits):
-    """Forward pass of a batch as matrix products: A_{k+1} = sigmoid(A_k W_k + b_k).
-
-    Dense rows are gathered into ``X_batch`` for a BLAS product; sparse rows go
-    through their non-zeros.
-    """
-    n_rows, n_layers = rows.size, layout.sizes.size - 1
-    for k in range(n_layers):
-        Z = _batch_units(acts, layout, k, n_rows)
-        W = _coefs(params, layout, k)
-        if k > 0:
-            np.dot(_batch_units(acts, layout, k - 1, n_rows), W, Z)
-        elif inputs.is_sparse:
-            for r in range(n_rows):
-                z = Z[r]
-                for j in range(z.size):
-                    z[j] = 0.0
-                values, columns = _row(inputs, rows[r])
-                _add_row_times_matrix(values, columns, True, W, z)
-        else:
-            for r in range(n_rows):
-                x = inputs.dense[rows[r]]
-                for j in range(x.size):
-                    X_batch[r, j] = x[j]
-            np.dot(X_batch[:n_rows], W, Z)
-        b = _intercepts(params, layout, k)
-        for r in range(n_rows):
-            for j in range(b.size):
-                Z[r, j] += b[j]
-                if k == n_layers - 1:
-                    logits[r, j] = Z[r, j]
-        sigmoid_inplace(Z.reshape(Z.size))
-
-
-@_helper
-def _batch_gradient(inputs, rows, params, layout, X_batch, acts, deltas, grad):
-    """Summed gradient of a batch into ``grad``, from the output layer back.
-
-    On entry the output delta (times each sample's weight) is in ``deltas``. For
-    layer k: grad W_k = A_k^T D_k, grad b_k = column sums of D_k, and
-    D_{k-1} = (D_k W_k^T) * A_k (1 - A_k), all at the same weights.
-    """
-    n_rows = rows.size
-    for k in range(layout.sizes.size - 2, -1, -1):
-        D = _batch_units(deltas, layout, k, n_rows)
-        G, g_b = _coefs(grad, layout, k), _intercepts(grad, layout, k)
-        for r in range(n_rows):
-            for j in range(g_b.size):
-                g_b[j] += D[r, j]
-        if k > 0:
-            A = _batch_units(acts, layout, k - 1, n_rows)
-            np.dot(A.T, D, G)
-            below = _batch_units(deltas, layout, k - 1, n_rows)
-            np.dot(D, _coefs(params, layout, k).T, below)
-            for r in range(n_rows):
-                for i in range(below.shape[1]):
-                    below[r, i] *= A[r, i] * (1.0 - A[r, i])
-        elif inputs.is_sparse:
-            # grad is all zeros here: _apply_step cleared it after the last step.
-            for r in range(n_rows):
-                values, columns = _row(inputs, rows[r])
-                for p in range(values.size):
-                    x = values[p]
-                    for j in range(g_b.size):
-                        G[columns[p], j] += x * D[r, j]
-        else:
-            np.dot(X_batch[:n_rows].T, D, G)
-
-
-@_helper
 def _update_row(W_row, v_row, x, delta, rule, l2):
     """One row of a per-sample step: W_row -= lr * (x * delta + l2 * W_row).
 
@@ -241,7 +159,10 @@ def _update_row(W_row, v_row, x, delta, rule, l2):
 
 @_helper
 def _step_segment(params, grad, velocity, start, stop, rule, batch_size, l2):
-    """SGD or momentum step on params[start:stop]; l2 is 0 for intercepts."""
+    """SGD or momentum step on params[start:stop], then grad[start:stop] = 0.
+
+    l2 is 0 for intercepts.
+    """
     lr, mu = rule.learning_rate, rule.momentum
     scale = 1.0 / batch_size
     p, g = params[start:stop], grad[start:stop]
@@ -259,18 +180,6 @@ def _step_segment(params, grad, velocity, start, stop, rule, batch_size, l2):
         else:
             p[i] += v[i]
         g[i] = 0.0
-
-
-@_helper
-def _apply_step(params, grad, velocity, layout, rule, batch_size):
-    """One step from the summed gradient of a batch; zeroes ``grad`` for the next."""
-    for k in range(layout.sizes.size - 1):
-        weights, intercepts = layout.coef_offsets[k], layout.intercept_offsets[k]
-        end = intercepts + layout.sizes[k + 1]
-        _step_segment(
-            params, grad, velocity, weights, intercepts, rule, batch_size, rule.l2
-        )
-        _step_segment(params, grad, velocity, intercepts, end, rule, batch_size, 0.0)
 
 
 @_compiled
@@ -424,16 +333,24 @@ def _sample_epoch(
 def _batch_epoch(
     inputs, Y, visit_rows, visit_weights, order, params, velocity, layout, rule
 ):
-    """Mini-batch SGD over the visits; returns the weighted sum of their losses."""
+    """Mini-batch SGD over the visits; returns the weighted sum of their losses.
+
+    One function over small loops and matrix products, as ``_sample_epoch``. A batch
+    of B samples is a matrix per layer: its outputs A_{k+1} in ``acts`` and their
+    deltas D_k in ``deltas``, one row per sample; A_0 is the input rows.
+    """
     dtype, size = params.dtype, rule.batch_size
+    n_layers = layout.sizes.size - 1
     batch_rows = np.empty(size, dtype=visit_rows.dtype)
     batch_weights = np.empty(size, dtype=visit_weights.dtype)
     acts = np.empty(layout.unit_offsets[-1] * size, dtype=dtype)
     deltas = np.empty(acts.size, dtype=dtype)
     logits = np.empty((size, layout.sizes[-1]), dtype=dtype)
+    # Dense rows are gathered into X_batch for BLAS products; sparse rows go
+    # through their non-zeros.
     X_batch = np.empty((0 if inputs.is_sparse else size, layout.sizes[0]), dtype=dtype)
+    # The summed gradient of a batch; each step clears it for the next.
     grad = np.zeros(params.size, dtype=dtype)
-    out = layout.sizes.size - 2
     total_loss = 0.0
     for start in range(0, order.size, size):
         n_rows = size if start + size <= order.size else order.size - start
@@ -441,17 +358,87 @@ def _batch_epoch(
             batch_rows[r] = visit_rows[order[start + r]]
             batch_weights[r] = visit_weights[order[start + r]]
         rows, weights = batch_rows[:n_rows], batch_weights[:n_rows]
-        _batch_forward(inputs, rows, params, layout, X_batch, acts, logits)
-        Y_hat = _batch_units(acts, layout, out, rows.size)
-        D = _batch_units(deltas, layout, out, rows.size)
-        for r in range(rows.size):
+        if not inputs.is_sparse:
+            for r in range(n_rows):
+                x = inputs.dense[rows[r]]
+                for j in range(x.size):
+                    X_batch[r, j] = x[j]
+
+        # Forward pass: A_{k+1} = sigmoid(A_k W_k + b_k). The output layer's
+        # pre-activations (needed by the log loss) are kept in ``logits``.
+        for k in range(n_layers):
+            Z = _batch_units(acts, layout, k, n_rows)
+            W = _coefs(params, layout, k)
+            if k == 0 and inputs.is_sparse:
+                # Z = A_0 W_0, row by row over the non-zeros (zero-based inner
+                # loops, which numba vectorises).
+                for r in range(n_rows):
+                    z = Z[r]
+                    for j in range(z.size):
+                        z[j] = 0.0
+                    values, columns = _row(inputs, rows[r])
+                    for p in range(values.size):
+                        W_row, x_p = W[columns[p]], values[p]
+                        for j in range(z.size):
+                            z[j] += x_p * W_row[j]
+            elif k == 0:
+                np.dot(X_batch[:n_rows], W, Z)
+            else:
+                np.dot(_batch_units(acts, layout, k - 1, n_rows), W, Z)
+            b = _intercepts(params, layout, k)
+            for r in range(n_rows):
+                for j in range(b.size):
+                    Z[r, j] += b[j]
+                    if k == n_layers - 1:
+                        logits[r, j] = Z[r, j]
+            sigmoid_inplace(Z.reshape(Z.size))
+
+        Y_hat = _batch_units(acts, layout, n_layers - 1, n_rows)
+        D = _batch_units(deltas, layout, n_layers - 1, n_rows)
+        for r in range(n_rows):
             y = Y[rows[r]]
             total_loss += weights[r] * _sample_loss(
                 Y_hat[r], logits[r], y, rule.log_loss
             )
             _output_delta(Y_hat[r], y, weights[r], rule.log_loss, D[r])
-        _batch_gradient(inputs, rows, params, layout, X_batch, acts, deltas, grad)
-        _apply_step(params, grad, velocity, layout, rule, rows.size)
+
+        # Backpropagation into the summed gradient, from the output layer back, all
+        # at the same weights: grad W_k = A_k^T D_k, grad b_k = column sums of D_k,
+        # and D_{k-1} = (D_k W_k^T) * A_k (1 - A_k).
+        for k in range(n_layers - 1, -1, -1):
+            D = _batch_units(deltas, layout, k, n_rows)
+            G, g_b = _coefs(grad, layout, k), _intercepts(grad, layout, k)
+            for r in range(n_rows):
+                for j in range(g_b.size):
+                    g_b[j] += D[r, j]
+            if k == 0 and inputs.is_sparse:
+                # G is zero here (the last step cleared it): A_0^T D_0 scattered
+                # over the non-zeros.
+                for r in range(n_rows):
+                    values, columns = _row(inputs, rows[r])
+                    for p in range(values.size):
+                        x_p = values[p]
+                        for j in range(g_b.size):
+                            G[columns[p], j] += x_p * D[r, j]
+            elif k == 0:
+                np.dot(X_batch[:n_rows].T, D, G)
+            else:
+                A = _batch_units(acts, layout, k - 1, n_rows)
+                np.dot(A.T, D, G)
+                below = _batch_units(deltas, layout, k - 1, n_rows)
+                np.dot(D, _coefs(params, layout, k).T, below)
+                for r in range(n_rows):
+                    for i in range(below.shape[1]):
+                        below[r, i] *= A[r, i] * (1.0 - A[r, i])
+
+        # The step from the mean gradient, g = grad / B + l2 W (no L2 on the
+        # intercepts): W -= lr * g, or its momentum form; it clears grad.
+        l2 = rule.l2
+        for k in range(n_layers):
+            weights, intercepts = layout.coef_offsets[k], layout.intercept_offsets[k]
+            end = intercepts + layout.sizes[k + 1]
+            _step_segment(params, grad, velocity, weights, intercepts, rule, n_rows, l2)
+            _step_segment(params, grad, velocity, intercepts, end, rule, n_rows, 0.0)
     return total_loss
 
 
