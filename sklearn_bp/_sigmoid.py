@@ -7,6 +7,10 @@ range reduction to ``exp(-z) = 2^k exp(r)``, a polynomial for ``exp(r)``, and
 ``2^k`` built from its bit pattern. The sigmoid stays within the error of
 ``1 / (1 + exp(-z))`` with the C library's exp (2.3 ulps at most against an
 extended-precision reference; ``tests/test_sgd.py``).
+
+The compiled loops of ``_sgd.py`` carry these functions in their cached machine code,
+and numba's cache only watches the file of the function it caches: after editing
+this file, delete the cache (``make clean``; ``make test`` starts without one).
 """
 
 import numpy as np
