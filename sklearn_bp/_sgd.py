@@ -197,7 +197,9 @@ def _sample_epoch(
     units = np.empty(layout.unit_offsets[-1], dtype=dtype)
     deltas = np.empty(units.size, dtype=dtype)
     logits = np.empty(layout.sizes[-1], dtype=dtype)
-    dense_row = np.zeros(layout.sizes[0] if inputs.is_sparse else 0, dtype=dtype)
+    dense_row = np.empty(layout.sizes[0] if inputs.is_sparse else 0, dtype=dtype)
+    for i in range(dense_row.size):  # zeroed by a loop: np.zeros compiles slowly
+        dense_row[i] = 0.0
     y_hat = _units(units, layout, n_layers - 1)
     lr, mu, l2 = rule.learning_rate, rule.momentum, rule.l2
     # For sparse rows, the first layer is kept as scale * coefs[0] during the
@@ -350,7 +352,9 @@ def _batch_epoch(
     # through their non-zeros.
     X_batch = np.empty((0 if inputs.is_sparse else size, layout.sizes[0]), dtype=dtype)
     # The summed gradient of a batch; each step clears it for the next.
-    grad = np.zeros(params.size, dtype=dtype)
+    grad = np.empty(params.size, dtype=dtype)
+    for i in range(grad.size):  # zeroed by a loop: np.zeros compiles slowly
+        grad[i] = 0.0
     total_loss = 0.0
     for start in range(0, order.size, size):
         n_rows = size if start + size <= order.size else order.size - start

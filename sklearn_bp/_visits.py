@@ -50,7 +50,7 @@ def _row_projections(inputs, directions):
     always get equal keys. Reassociation lets that loop run as vector sums.
     """
     n_rows = inputs.indptr.size - 1 if inputs.is_sparse else inputs.dense.shape[0]
-    keys = np.zeros((n_rows, directions.shape[0]))
+    keys = np.empty((n_rows, directions.shape[0]))
     for i in range(n_rows):
         for d in range(directions.shape[0]):
             direction, key = directions[d], 0.0
