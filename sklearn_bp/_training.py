@@ -97,8 +97,8 @@ def blas_threads_for(layer_sizes, batch_size):
 
 @functools.cache
 def _blas_controller():
-    """The process's thread pools, found once: finding them reads the list of
-    loaded libraries, which cost ~10 ms per fit."""
+    """The process's thread pools, found once: finding them means reading the
+    list of loaded libraries (~10 ms), too slow to repeat for every fit."""
     return ThreadpoolController()
 
 
