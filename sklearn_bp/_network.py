@@ -57,11 +57,6 @@ def forward_pass(coefs, intercepts, X):
     return activations, logits
 
 
-def output_logits(coefs, intercepts, X):
-    """Pre-activations of the output layer (the classifier's decision function)."""
-    return forward_pass(coefs, intercepts, X)[1]
-
-
 def sample_losses(Y_hat, logits, Y, loss):
     """Per-sample loss ``f_i``, summed over the outputs ``q``.
 

@@ -73,11 +73,6 @@ def make_layout(sizes):
     return Layout(sizes, coef_offsets, intercept_offsets, unit_offsets)
 
 
-def n_params(layout):
-    """Length of the flat parameter vector."""
-    return int(layout.intercept_offsets[-1] + layout.sizes[-1])
-
-
 @_helper
 def _coefs(params, layout, k):
     start = layout.coef_offsets[k]
