@@ -61,8 +61,9 @@ def synthetic(n_samples, n_features, seed=0):
 
 
 # --------------------------------------------------------------------- contenders
-def time_ours(X, y, hidden, batch_size, epochs):
-    model = BackpropClassifier(
+def shared_settings(hidden, batch_size, epochs):
+    """What both estimators are given: the same network, SGD steps and epochs."""
+    return dict(
         hidden_layer_sizes=(hidden,),
         batch_size=batch_size,
         alpha=1e-4,
@@ -72,28 +73,27 @@ def time_ours(X, y, hidden, batch_size, epochs):
         n_iter_no_change=10**6,
         random_state=0,
     )
+
+
+def seconds_per_epoch(model, X, y, epochs):
     start = time.perf_counter()
     model.fit(X, y)
     return (time.perf_counter() - start) / epochs
+
+
+def time_ours(X, y, hidden, batch_size, epochs):
+    model = BackpropClassifier(**shared_settings(hidden, batch_size, epochs))
+    return seconds_per_epoch(model, X, y, epochs)
 
 
 def time_sklearn(X, y, hidden, batch_size, epochs):
     model = MLPClassifier(
-        hidden_layer_sizes=(hidden,),
         activation="logistic",
         solver="sgd",
-        batch_size=batch_size,
-        alpha=1e-4,
-        learning_rate_init=LEARNING_RATE,
         momentum=0.0,
-        max_iter=epochs,
-        tol=0,
-        n_iter_no_change=10**6,
-        random_state=0,
+        **shared_settings(hidden, batch_size, epochs),
     )
-    start = time.perf_counter()
-    model.fit(X, y)
-    return (time.perf_counter() - start) / epochs
+    return seconds_per_epoch(model, X, y, epochs)
 
 
 def time_torch(X, y, hidden, batch_size, epochs):
