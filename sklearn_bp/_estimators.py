@@ -18,14 +18,10 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning, InconsistentVersionWarning
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import label_binarize
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import (
-    check_classification_targets,
-    type_of_target,
     unique_labels,
 )
 from sklearn.utils.validation import (
@@ -36,24 +32,22 @@ from sklearn.utils.validation import (
 )
 
 from ._network import LOSSES, forward_pass
-from ._restarts import draw_seeds, train_restarts
+from ._output_head import ClassifierHead, RegressorHead, dense_targets
+from ._restarts import best_restart, draw_seeds, restart_tasks, run_restarts
 from ._sgd import unpack
 from ._training import (
     Settings,
+    StopOnInterrupt,
     TrainingData,
     TrainingState,
+    ValidationSet,
     blas_threads_for,
     initial_state,
     state_from_network,
     train,
 )
 from ._version import __version__
-from ._visits import as_inputs, content_order, expand_visits
-
-#: Regression targets are mapped affinely onto 0.5 +/- TARGET_HALF_RANGE = [0.1, 0.9],
-#: inside the open range of the sigmoid output, so that no target asks for an
-#: infinite logit.
-TARGET_HALF_RANGE = 0.4
+from ._visits import as_counts, as_inputs, content_order, expand_visits
 
 
 def _restore_on_failure(method):
@@ -195,6 +189,8 @@ class _BaseBackprop(BaseEstimator):
         """Validate, encode, train and store; on any failure the model is unchanged."""
         fresh = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
         hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        if not fresh:
+            self._check_same_hidden_layers(hidden)
         X, y = validate_data(
             self,
             X,
@@ -212,24 +208,36 @@ class _BaseBackprop(BaseEstimator):
             raise ValueError(
                 "Sample weights must contain at least one non-zero number."
             )
-        Y = self._encode_targets(y, sample_weight, fresh=fresh, classes=classes)
+        sample_weight = as_counts(sample_weight)
+        call = "partial_fit" if incremental else "fit"
+        head = self._new_head(y, sample_weight, classes) if fresh else self._head()
+        if not fresh:
+            self._check_continued_targets(head, y, classes, incremental)
+        Y = head.encode(y, X.dtype, loss=self.loss, call=call)
         settings = self._settings(incremental)
         rng = self._random_state(fresh)
-        data = self._training_data(X, y, Y, sample_weight, settings, rng)
-        layer_sizes = [X.shape[1], *hidden, Y.shape[1]]
-        with blas_threads_for(layer_sizes, settings.batch_size):
-            if fresh and not incremental:
-                seeds = draw_seeds(rng, self.n_init)
-                state, rng, criteria, best = train_restarts(
-                    data, settings, layer_sizes, X.dtype, seeds, self.n_jobs
+        data = self._training_data(X, y, Y, sample_weight, settings, rng, head)
+        layer_sizes = [X.shape[1], *hidden, head.n_outputs]
+        if fresh and not incremental:
+            tasks = restart_tasks(
+                data, settings, layer_sizes, X.dtype, draw_seeds(rng, self.n_init)
+            )
+            results = run_restarts(tasks, self.n_jobs)
+            best, criteria = best_restart(results, settings.early_stopping)
+            state = results[best].state
+            rng = np.random.RandomState()
+            rng.set_state(results[best].rng_state)
+            self._store_restarts(results, criteria, best)
+        else:
+            state, rng = self._continued_state(
+                settings, layer_sizes, X.dtype, rng, incremental
+            )
+            with blas_threads_for(layer_sizes, settings.batch_size):
+                state = train(
+                    data, settings, state, rng, settings.max_iter, StopOnInterrupt()
                 )
-                self.restart_losses_ = criteria.tolist()
-                self.best_restart_ = best
-            else:
-                state, rng = self._continued_state(
-                    settings, layer_sizes, X.dtype, rng, incremental
-                )
-                state = train(data, settings, state, rng, settings.max_iter)
+        if fresh:
+            self._store_head(head)
         self._warn_how_training_ended(state, incremental)
         self._store_state(state, incremental)
         # Kept as a plain tuple, so that later partial_fit calls continue the stream
@@ -237,9 +245,23 @@ class _BaseBackprop(BaseEstimator):
         self._rng_state = rng.get_state()
         return self
 
-    def _training_data(self, X, y, Y, sample_weight, settings, rng):
+    def _check_same_hidden_layers(self, hidden):
+        fitted = [W.shape[1] for W in self.coefs_[:-1]]
+        if fitted != hidden:
+            raise ValueError(
+                f"hidden_layer_sizes={self.hidden_layer_sizes!r} differs from the "
+                f"fitted network's hidden layers {tuple(fitted)}: warm_start and "
+                "partial_fit continue the fitted network. Set warm_start=False (or "
+                "use a new estimator) to train a network of the new shape."
+            )
+
+    def _check_continued_targets(self, head, y, classes, incremental):
+        """Checks of the targets of a warm start or later partial_fit beyond what
+        the head's encoding checks (none by default)."""
+
+    def _training_data(self, X, y, Y, sample_weight, settings, rng, head):
         """The visits to train on, in canonical order when shuffling, and the
-        validation scorer under early stopping."""
+        validation set under early stopping."""
         inputs = as_inputs(X)
         rows = np.flatnonzero(sample_weight > 0)
         argsort_by_content = None
@@ -250,10 +272,15 @@ class _BaseBackprop(BaseEstimator):
                 # Each row is visited once, so the visits are in content order
                 # already; the keys are freed before the validation split.
                 argsort_by_content = None
-        validation_score = None
+        validation = None
         if settings.early_stopping:
-            rows, val_rows = self._split_validation(rows, y, rng)
-            validation_score = self._validation_scorer(X, val_rows, y, sample_weight)
+            rows, val_rows = self._split_validation(rows, head.stratify(y), rng)
+            validation = ValidationSet(
+                rows=val_rows,
+                y=y[val_rows],
+                sample_weight=sample_weight[val_rows],
+                head=head,
+            )
         visit_rows, visit_weights = expand_visits(rows, sample_weight, X.dtype)
         if argsort_by_content is not None:
             order = argsort_by_content(visit_rows, visit_weights)
@@ -264,7 +291,7 @@ class _BaseBackprop(BaseEstimator):
             visit_rows=visit_rows,
             visit_weights=visit_weights,
             total_weight=float(sample_weight[rows].sum()),
-            validation_score=validation_score,
+            validation=validation,
         )
 
     def _warn_how_training_ended(self, state, incremental):
@@ -308,22 +335,40 @@ class _BaseBackprop(BaseEstimator):
 
     def _continued_state(self, settings, layer_sizes, dtype, rng, incremental):
         """``(state, rng)`` to continue from: partial_fit keeps the optimizer's
-        memory, a warm-started fit starts a fresh optimizer on the kept weights, and
-        a first partial_fit starts from a random network."""
+        memory, a warm-started fit starts a fresh optimizer on the kept weights (the
+        ``"invscaling"`` schedule going on from ``t_``), and a first partial_fit
+        starts from a random network."""
         if not hasattr(self, "coefs_"):
             # A first partial_fit: a single restart, seeded as fit would seed it.
             rng = np.random.RandomState(draw_seeds(rng, 1)[0])
             return initial_state(layer_sizes, settings, rng, dtype), rng
-        state = state_from_network(self.coefs_, self.intercepts_, settings, dtype)
+        state = state_from_network(
+            self.coefs_, self.intercepts_, settings, dtype, t=self.t_
+        )
         if incremental:
             state.velocity = self._velocity.copy()
             state.learning_rate = self._learning_rate
-            state.t = self.t_
             state.n_iter = self.n_iter_
             state.loss_curve = list(self.loss_curve_)
-            state.best_loss = self.best_loss_
-            state.no_improvement_count = self._no_improvement_count
+            if self.best_loss_ is not None:
+                state.best_loss = self.best_loss_
+                state.no_improvement_count = self._no_improvement_count
+            # else: the last fit tracked a validation score (early stopping), which
+            # partial_fit does not; it tracks the training loss from here on.
         return state, rng
+
+    def _store_restarts(self, results, criteria, best):
+        """Every restart's figure and curves (empty for restarts that never ran)."""
+        self.restart_losses_ = criteria.tolist()
+        self.best_restart_ = best
+        self.restart_loss_curves_ = [
+            [] if r is None else list(r.state.loss_curve) for r in results
+        ]
+        self.restart_validation_scores_ = (
+            [[] if r is None else list(r.state.validation_scores) for r in results]
+            if self.early_stopping
+            else None
+        )
 
     def _store_state(self, state: TrainingState, incremental):
         coefs, intercepts = unpack(state.params, state.layout)
@@ -349,15 +394,18 @@ class _BaseBackprop(BaseEstimator):
         if incremental and not hasattr(self, "restart_losses_"):
             self.restart_losses_ = [self.loss_]
             self.best_restart_ = 0
+            self.restart_loss_curves_ = [list(self.loss_curve_)]
+            self.restart_validation_scores_ = None
 
-    def _split_validation(self, rows, y, rng):
-        """Hold out ``validation_fraction`` of the rows (stratified for classes)."""
+    def _split_validation(self, rows, labels, rng):
+        """Hold out ``validation_fraction`` of the rows (stratified by ``labels``
+        when there are some)."""
         try:
             train_rows, val_rows = train_test_split(
                 rows,
                 test_size=self.validation_fraction,
                 random_state=rng,
-                stratify=self._stratify_labels(y[rows]),
+                stratify=None if labels is None else labels[rows],
             )
         except ValueError as error:
             raise ValueError(
@@ -372,33 +420,8 @@ class _BaseBackprop(BaseEstimator):
             )
         return train_rows, val_rows
 
-    def _stratify_labels(self, y):
-        return None
-
-    def _validation_scorer(self, X, rows, y, sample_weight, chunk_size=4096):
-        """``score(coefs, intercepts)`` on the held-out rows of X.
-
-        The rows are read from X a chunk at a time rather than copied out, so early
-        stopping adds no copy of the validation data.
-        """
-        y_val, w_val = y[rows], sample_weight[rows]
-
-        def score(coefs, intercepts):
-            outputs, logits = [], []
-            for start in range(0, rows.size, chunk_size):
-                activations, z = forward_pass(
-                    coefs, intercepts, X[rows[start : start + chunk_size]]
-                )
-                outputs.append(activations[-1])
-                logits.append(z)
-            return self._score_outputs(
-                y_val, np.vstack(outputs), np.vstack(logits), w_val
-            )
-
-        return score
-
     def _check_target_shape(self, y):
-        return y
+        return dense_targets(y)
 
     def _validated_output(self, X):
         """(output activations, logits) for X, after checking it."""
@@ -606,91 +629,66 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
             raise ValueError("classes must be passed on the first call to partial_fit.")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def _encode_targets(self, y, sample_weight, *, fresh, classes):
-        """0/1 indicators: one output for two classes, else one per class or label."""
-        if y.dtype == object and len({isinstance(v, str) for v in np.ravel(y)}) > 1:
-            raise ValueError(
-                "y mixes string and numeric labels; convert them to one type, "
-                "for example with y.astype(str)."
-            )
-        check_classification_targets(y)
-        kind = type_of_target(y)
-        if fresh:
-            classes = unique_labels(y if classes is None else classes)
-            if kind != "multilabel-indicator" and len(classes) < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs samples of at least 2 classes, but "
-                    f"the data contain only one class: {classes[0]!s}."
-                )
-            self.classes_ = classes
-            self._multilabel = kind == "multilabel-indicator"
-        elif classes is not None and not np.array_equal(
-            unique_labels(classes), self.classes_
-        ):
-            raise ValueError(
-                f"classes={classes!r} is not the same as on the first call to "
-                f"partial_fit, which was {self.classes_!r}."
-            )
-        if self._multilabel:
-            if kind != "multilabel-indicator" or y.shape[1] != len(self.classes_):
-                raise ValueError(
-                    "The model was fitted on multilabel targets with "
-                    f"{len(self.classes_)} labels; got targets of type {kind!r}."
-                )
-            return np.asarray(y, dtype=sample_weight.dtype)
-        unseen = np.setdiff1d(unique_labels(y), self.classes_)
-        if unseen.size:
-            raise ValueError(
-                f"y contains classes not seen when the model was first fitted: "
-                f"{unseen.tolist()}. Pass every class to the first partial_fit call "
-                "through `classes=`."
-            )
-        Y = label_binarize(y, classes=self.classes_)
-        return Y.astype(sample_weight.dtype)
+    def _new_head(self, y, sample_weight, classes):
+        return ClassifierHead.from_targets(
+            y, classes, estimator_name=type(self).__name__
+        )
 
-    def _stratify_labels(self, y):
-        return None if self._multilabel else y
+    def _head(self):
+        return ClassifierHead(classes=self.classes_, multilabel=self._multilabel)
+
+    def _store_head(self, head):
+        self.classes_ = head.classes
+        self._multilabel = head.multilabel
+
+    def _check_continued_targets(self, head, y, classes, incremental):
+        if incremental:
+            if classes is not None and not np.array_equal(
+                unique_labels(classes), head.classes
+            ):
+                raise ValueError(
+                    f"classes={classes!r} is not the same as on the first call to "
+                    f"partial_fit, which was {head.classes!r}."
+                )
+            return
+        # A warm-started fit learns the classes of the first fit and no others,
+        # as scikit-learn's MLP requires.
+        if head.multilabel or y.ndim != 1:
+            return  # the encoding checks the kind and the label count
+        labels = unique_labels(y)
+        if not np.array_equal(labels, head.classes):
+            raise ValueError(
+                "A warm-started fit needs y with the same classes as the first fit: "
+                f"it had {head.classes.tolist()}, y has {labels.tolist()}. Set "
+                "warm_start=False to fit the new classes."
+            )
 
     def _check_target_shape(self, y):
         # A column vector of labels is single-label data: flatten it, with the
         # DataConversionWarning scikit-learn gives.
+        y = dense_targets(y)
         if y.ndim == 2 and y.shape[1] == 1:
             return column_or_1d(y, warn=True)
         return y
 
-    def _score_outputs(self, y, Y_hat, logits, sample_weight):
-        return accuracy_score(y, self._labels(logits), sample_weight=sample_weight)
-
-    def _labels(self, logits):
-        if self._multilabel:
-            return (logits > 0).astype(int)
-        if len(self.classes_) == 2:
-            return self.classes_[(logits[:, 0] > 0).astype(int)]
-        return self.classes_[np.argmax(logits, axis=1)]
-
     def decision_function(self, X):
         """Output-layer pre-activations (logits): shape (n_samples,) for two classes."""
         _, logits = self._validated_output(X)
-        return logits[:, 0] if logits.shape[1] == 1 and not self._multilabel else logits
+        return self._head().decision(logits)
 
     def predict(self, X):
         """Predicted class labels (an indicator matrix for multilabel targets)."""
         _, logits = self._validated_output(X)
-        return self._labels(logits)
+        return self._head().labels(logits)
 
     def predict_proba(self, X):
-        """Class probabilities, strictly inside (0, 1).
+        """Class probabilities, strictly inside (0, 1), computed from the logits.
 
         Single-label: rows sum to 1 (the sigmoid outputs, normalised; for two classes
         ``[1 - p, p]``). Multilabel: each label's own probability.
         """
-        Y_hat, _ = self._validated_output(X)
-        eps = np.finfo(Y_hat.dtype).eps
-        if len(self.classes_) == 2 and not self._multilabel:
-            Y_hat = np.hstack([1 - Y_hat, Y_hat])
-        elif not self._multilabel:
-            Y_hat = Y_hat / Y_hat.sum(axis=1, keepdims=True)
-        return np.clip(Y_hat, eps, 1 - eps)
+        _, logits = self._validated_output(X)
+        return self._head().proba(logits)
 
     def predict_log_proba(self, X):
         """Logarithm of ``predict_proba``; always finite."""
@@ -930,38 +928,22 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
     def partial_fit(self, X, y, sample_weight=None):
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def _encode_targets(self, y, sample_weight, *, fresh, classes=None):
-        """Map each target column affinely onto [0.1, 0.9], using the range of the
-        samples of positive weight in the first fit."""
-        Y = np.asarray(y, dtype=sample_weight.dtype)
-        Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
-        if fresh:
-            weighted = Y[sample_weight > 0]
-            self.target_min_ = weighted.min(axis=0)
-            self.target_max_ = weighted.max(axis=0)
-            self._single_output = np.ndim(y) == 1
-        elif Y.shape[1] != self.target_min_.size:
-            raise ValueError(
-                f"y has {Y.shape[1]} outputs, but the model was fitted with "
-                f"{self.target_min_.size}."
-            )
-        center, half_range = self._target_scaling()
-        return 0.5 + TARGET_HALF_RANGE * (Y - center) / half_range
+    def _new_head(self, y, sample_weight, classes=None):
+        return RegressorHead.from_targets(y, sample_weight)
 
-    def _target_scaling(self):
-        center = (self.target_max_ + self.target_min_) / 2
-        half_range = (self.target_max_ - self.target_min_) / 2
-        return center, np.where(half_range > 0, half_range, 1.0)
+    def _head(self):
+        return RegressorHead(
+            target_min=self.target_min_,
+            target_max=self.target_max_,
+            single_output=self._single_output,
+        )
 
-    def _decode(self, Y_hat):
-        center, half_range = self._target_scaling()
-        y = center + (Y_hat - 0.5) * half_range / TARGET_HALF_RANGE
-        return y[:, 0] if self._single_output else y
-
-    def _score_outputs(self, y, Y_hat, logits, sample_weight):
-        return r2_score(y, self._decode(Y_hat), sample_weight=sample_weight)
+    def _store_head(self, head):
+        self.target_min_ = head.target_min
+        self.target_max_ = head.target_max
+        self._single_output = head.single_output
 
     def predict(self, X):
         """Predicted targets, in the original units."""
         Y_hat, _ = self._validated_output(X)
-        return self._decode(Y_hat)
+        return self._head().decode(Y_hat)
