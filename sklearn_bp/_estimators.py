@@ -459,8 +459,9 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
     alpha : float, default=0.1
         L2 penalty on the weights (not the intercepts), relative to the summed loss:
         the objective is ``(1/n) [sum_i w_i f_i + alpha/2 sum ||W||^2]`` with ``n`` the
-        sum of the sample weights, so each step adds ``(alpha / n) W`` to the gradient
-        whatever the batch size.
+        sum of the sample weights, so each step of unit-weight samples adds
+        ``(alpha / n) W`` to the gradient whatever the batch size (a visit of weight
+        ``w`` adds ``w`` times that).
 
     batch_size : int, default=1
         Samples per SGD step. 1 is the classic per-sample SGD; larger values average
@@ -514,12 +515,16 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         ``warm_start`` and ``partial_fit`` continue the network that was kept.
 
     n_jobs : int, default=None
-        Number of restarts trained in parallel (threads; the compiled training loops
-        release the GIL). Results are identical for every value.
+        Number of restarts trained in parallel with joblib: threads by default (the
+        compiled training loops release the GIL), or the backend of an enclosing
+        ``joblib.parallel_config``. Results are identical for every value and
+        backend.
 
     warm_start : bool, default=False
-        Continue from the fitted weights (with a fresh optimizer) instead of
-        starting anew.
+        Continue from the fitted weights instead of starting anew, with a fresh
+        optimizer (zero velocity, ``learning_rate_init``) except that the
+        ``"invscaling"`` schedule goes on from ``t_``. The network's shape and the
+        classes stay those of the first fit.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the restarts' initialisations, the validation split and the epoch
@@ -558,7 +563,8 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         Epochs run by the last ``fit`` (or in all by ``partial_fit`` calls).
 
     t_ : int
-        Number of sample visits (SGD steps times batch size) in training.
+        Number of sample visits (SGD steps times batch size) since the network was
+        created: a warm start and ``partial_fit`` go on counting.
 
     n_layers_ : int
         Number of layers, input and output included.
@@ -572,6 +578,13 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
 
     best_restart_ : int
         Index of the restart that was kept.
+
+    restart_loss_curves_ : list of list of float
+        Every restart's ``loss_curve_`` (empty for a restart that an interrupt
+        skipped).
+
+    restart_validation_scores_ : list of list of float or None
+        Every restart's ``validation_scores_``, under early stopping.
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -591,8 +604,10 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
     -----
     Sample weights count samples: a weight ``k`` trains exactly as ``k`` copies of the
     row, and a fractional weight adds a partial copy whose gradient is scaled down
-    (``2.5`` trains as two copies plus one of weight ``0.5``). With ``shuffle=True``
-    the result does not depend on the order of the rows.
+    (``2.5`` trains as two copies plus one of weight ``0.5``). Weights whose mean is
+    below 1 (weights that sum to 1, for example) are relative: they are scaled up to
+    mean 1 first. With ``shuffle=True`` the result does not depend on the order of
+    the rows.
 
     ``predict_proba`` normalises the sigmoid outputs to sum to 1 for single-label
     data; its values are kept strictly inside (0, 1), so ``predict_log_proba`` is
@@ -721,8 +736,9 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
     alpha : float, default=0.1
         L2 penalty on the weights (not the intercepts), relative to the summed loss:
         the objective is ``(1/n) [sum_i w_i f_i + alpha/2 sum ||W||^2]`` with ``n`` the
-        sum of the sample weights, so each step adds ``(alpha / n) W`` to the gradient
-        whatever the batch size.
+        sum of the sample weights, so each step of unit-weight samples adds
+        ``(alpha / n) W`` to the gradient whatever the batch size (a visit of weight
+        ``w`` adds ``w`` times that).
 
     batch_size : int, default=1
         Samples per SGD step. 1 is the classic per-sample SGD; larger values average
@@ -776,12 +792,16 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
         ``warm_start`` and ``partial_fit`` continue the network that was kept.
 
     n_jobs : int, default=None
-        Number of restarts trained in parallel (threads; the compiled training loops
-        release the GIL). Results are identical for every value.
+        Number of restarts trained in parallel with joblib: threads by default (the
+        compiled training loops release the GIL), or the backend of an enclosing
+        ``joblib.parallel_config``. Results are identical for every value and
+        backend.
 
     warm_start : bool, default=False
-        Continue from the fitted weights (with a fresh optimizer) instead of
-        starting anew.
+        Continue from the fitted weights instead of starting anew, with a fresh
+        optimizer (zero velocity, ``learning_rate_init``) except that the
+        ``"invscaling"`` schedule goes on from ``t_``. The network's shape and the
+        classes stay those of the first fit.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the restarts' initialisations, the validation split and the epoch
@@ -820,7 +840,8 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
         Epochs run by the last ``fit`` (or in all by ``partial_fit`` calls).
 
     t_ : int
-        Number of sample visits (SGD steps times batch size) in training.
+        Number of sample visits (SGD steps times batch size) since the network was
+        created: a warm start and ``partial_fit`` go on counting.
 
     n_layers_ : int
         Number of layers, input and output included.
@@ -834,6 +855,13 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
 
     best_restart_ : int
         Index of the restart that was kept.
+
+    restart_loss_curves_ : list of list of float
+        Every restart's ``loss_curve_`` (empty for a restart that an interrupt
+        skipped).
+
+    restart_validation_scores_ : list of list of float or None
+        Every restart's ``validation_scores_``, under early stopping.
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -855,7 +883,8 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
     ``center +/- 1.25 * half_range`` of the training targets (``center`` and
     ``half_range`` from ``target_min_`` and ``target_max_``): the model cannot
     extrapolate far beyond the targets it was trained on. Targets of a later
-    ``partial_fit`` outside that range are learned only as far as the range allows.
+    ``partial_fit`` outside that range are learned only as far as the range allows,
+    with a warning (and clipped to the sigmoid's range under ``loss="log_loss"``).
 
     Sample weights count samples, as for :class:`BackpropClassifier`.
 

@@ -114,9 +114,20 @@ MAX_VISITS_PER_ROW = 1000
 
 def as_counts(sample_weight):
     """The weights as counts: scaled up to mean 1 over the rows of positive weight
-    when their mean there is below 1, unchanged otherwise."""
+    when their mean there is below 1, unchanged otherwise.
+
+    Scaled weights within a few rounding errors of a whole number are that number,
+    so that uniform weights become exactly 1 rather than 1 plus a sliver (which
+    would add a visit of weight 1e-16).
+    """
     mean = sample_weight[sample_weight > 0].mean()
-    return sample_weight / mean if mean < 1 else sample_weight
+    if mean >= 1:
+        return sample_weight
+    scaled = sample_weight / mean
+    whole = np.round(scaled)
+    eps = np.finfo(scaled.dtype).eps
+    near = np.abs(scaled - whole) <= 16 * eps * np.maximum(whole, 1)
+    return np.where(near, whole, scaled)
 
 
 def expand_visits(rows, sample_weight, dtype):
