@@ -57,30 +57,35 @@ class RestartTask:
     seed: int
     index: int
 
-    def __call__(self, hooks):
-        """The ``RestartResult``, or None if the restart was skipped or interrupted
-        before its first epoch ended."""
-        if not hooks.restart_begin(self.index):
+
+def run_restart(task, hooks):
+    """Train ``task``; its ``RestartResult``, or None if the restart was skipped or
+    interrupted before its first epoch ended.
+
+    A plain function of the task rather than a method: joblib's Dask backend
+    hashes the functions it is handed, and a task holds arrays.
+    """
+    if not hooks.restart_begin(task.index):
+        return None
+    rng = np.random.RandomState(task.seed)
+    state = initial_state(task.layer_sizes, task.settings, rng, task.dtype)
+    # In the task, so that the limit holds wherever the task runs.
+    with blas_threads_for(task.layer_sizes, task.settings.batch_size):
+        try:
+            state = train(
+                task.data,
+                task.settings,
+                state,
+                rng,
+                task.settings.max_iter,
+                hooks,
+                task.index,
+            )
+        except KeyboardInterrupt:
             return None
-        rng = np.random.RandomState(self.seed)
-        state = initial_state(self.layer_sizes, self.settings, rng, self.dtype)
-        # In the task, so that the limit holds wherever the task runs.
-        with blas_threads_for(self.layer_sizes, self.settings.batch_size):
-            try:
-                state = train(
-                    self.data,
-                    self.settings,
-                    state,
-                    rng,
-                    self.settings.max_iter,
-                    hooks,
-                    self.index,
-                )
-            except KeyboardInterrupt:
-                return None
-        result = RestartResult(self.index, state, rng.get_state())
-        hooks.restart_end(self.index, result)
-        return result
+    result = RestartResult(task.index, state, rng.get_state())
+    hooks.restart_end(task.index, result)
+    return result
 
 
 def restart_tasks(data, settings, layer_sizes, dtype, seeds):
@@ -100,7 +105,7 @@ def run_restarts(tasks, n_jobs, hooks=None):
     hooks = StopOnInterrupt() if hooks is None else hooks
     try:
         return Parallel(n_jobs=n_jobs, prefer="threads")(
-            delayed(task)(hooks) for task in tasks
+            delayed(run_restart)(task, hooks) for task in tasks
         )
     except KeyboardInterrupt:
         hooks.interrupted(None)
