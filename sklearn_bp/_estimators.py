@@ -32,7 +32,12 @@ from sklearn.utils.validation import (
 )
 
 from ._network import LOSSES, forward_pass
-from ._output_head import ClassifierHead, RegressorHead, dense_targets
+from ._output_head import (
+    ClassifierHead,
+    RegressorHead,
+    dense_targets,
+    target_range_arrays,
+)
 from ._restarts import best_restart, draw_seeds, restart_tasks, run_restarts
 from ._sgd import unpack
 from ._training import (
@@ -185,8 +190,12 @@ class _BaseBackprop(BaseEstimator):
     # ----------------------------------------------------------------- fitting
 
     @_restore_on_failure
-    def _fit(self, X, y, sample_weight, *, incremental, classes=None):
-        """Validate, encode, train and store; on any failure the model is unchanged."""
+    def _fit(self, X, y, sample_weight, *, incremental, declared=None):
+        """Validate, encode, train and store; on any failure the model is unchanged.
+
+        ``declared`` is what a first partial_fit call declares about targets it may
+        not see yet (the classifier's ``classes``, the regressor's ``target_range``).
+        """
         fresh = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
         hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
         if not fresh:
@@ -210,9 +219,9 @@ class _BaseBackprop(BaseEstimator):
             )
         sample_weight = as_counts(sample_weight)
         call = "partial_fit" if incremental else "fit"
-        head = self._new_head(y, sample_weight, classes) if fresh else self._head()
+        head = self._new_head(y, sample_weight, declared) if fresh else self._head()
         if not fresh:
-            self._check_continued_targets(head, y, classes, incremental)
+            self._check_continued_targets(head, y, declared, incremental)
         Y = head.encode(y, X.dtype, loss=self.loss, call=call)
         settings = self._settings(incremental)
         rng = self._random_state(fresh)
@@ -255,7 +264,7 @@ class _BaseBackprop(BaseEstimator):
                 "use a new estimator) to train a network of the new shape."
             )
 
-    def _check_continued_targets(self, head, y, classes, incremental):
+    def _check_continued_targets(self, head, y, declared, incremental):
         """Checks of the targets of a warm start or later partial_fit beyond what
         the head's encoding checks (none by default)."""
 
@@ -636,13 +645,23 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
+        """Train the network on (X, y): ``n_init`` restarts, the best one kept.
+
+        With ``warm_start=True`` and a fitted model, continue training it instead.
+        ``sample_weight`` counts samples (see the user guide's "Sample weights").
+        """
         return self._fit(X, y, sample_weight, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch of SGD over (X, y), continuing the fitted network.
+
+        ``classes`` (every class the stream will contain) is required on the first
+        call, and must not change later.
+        """
         if classes is None and not hasattr(self, "coefs_"):
             raise ValueError("classes must be passed on the first call to partial_fit.")
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+        return self._fit(X, y, sample_weight, incremental=True, declared=classes)
 
     def _new_head(self, y, sample_weight, classes):
         return ClassifierHead.from_targets(
@@ -951,14 +970,42 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
+        """Train the network on (X, y): ``n_init`` restarts, the best one kept.
+
+        With ``warm_start=True`` and a fitted model, continue training it instead.
+        ``sample_weight`` counts samples (see the user guide's "Sample weights").
+        """
         return self._fit(X, y, sample_weight, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
-        return self._fit(X, y, sample_weight, incremental=True)
+    def partial_fit(self, X, y, sample_weight=None, target_range=None):
+        """One epoch of SGD over (X, y), continuing the fitted network.
 
-    def _new_head(self, y, sample_weight, classes=None):
-        return RegressorHead.from_targets(y, sample_weight)
+        ``target_range=(low, high)`` on the first call fixes the range that the
+        targets are mapped from (scalars, or one value per output), for a stream of
+        chunks whose first does not span every target; by default the first call's
+        targets fix it. Later calls must not pass another range.
+        """
+        return self._fit(X, y, sample_weight, incremental=True, declared=target_range)
+
+    def _new_head(self, y, sample_weight, target_range=None):
+        return RegressorHead.from_targets(y, sample_weight, target_range)
+
+    def _check_continued_targets(self, head, y, target_range, incremental):
+        if target_range is None:
+            return
+        low, high = target_range_arrays(
+            target_range, head.n_outputs, head.target_min.dtype
+        )
+        if not (
+            np.array_equal(low, head.target_min)
+            and np.array_equal(high, head.target_max)
+        ):
+            raise ValueError(
+                f"target_range={target_range!r} differs from the range fixed by the "
+                f"first call ({head.target_min.tolist()}, {head.target_max.tolist()}); "
+                "the target mapping cannot change once the network is trained."
+            )
 
     def _head(self):
         return RegressorHead(

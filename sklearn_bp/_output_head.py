@@ -187,15 +187,16 @@ class RegressorHead:
     single_output: bool
 
     @classmethod
-    def from_targets(cls, y, sample_weight):
-        """The head of a first fit: the range of the samples of positive weight."""
+    def from_targets(cls, y, sample_weight, target_range=None):
+        """The head of a first fit: the range of the samples of positive weight, or
+        the declared ``target_range``."""
         Y = _as_columns(y, sample_weight.dtype)
-        weighted = Y[sample_weight > 0]
-        return cls(
-            target_min=weighted.min(axis=0),
-            target_max=weighted.max(axis=0),
-            single_output=np.ndim(y) == 1,
-        )
+        if target_range is None:
+            weighted = Y[sample_weight > 0]
+            low, high = weighted.min(axis=0), weighted.max(axis=0)
+        else:
+            low, high = target_range_arrays(target_range, Y.shape[1], Y.dtype)
+        return cls(target_min=low, target_max=high, single_output=np.ndim(y) == 1)
 
     @property
     def n_outputs(self):
@@ -254,3 +255,22 @@ class RegressorHead:
 def _as_columns(y, dtype):
     Y = np.asarray(dense_targets(y), dtype=dtype)
     return Y.reshape(-1, 1) if Y.ndim == 1 else Y
+
+
+def target_range_arrays(target_range, n_outputs, dtype):
+    """``(low, high)`` arrays of one value per output, checked."""
+    try:
+        low, high = (
+            np.broadcast_to(np.asarray(v, dtype=dtype), (n_outputs,)).copy()
+            for v in target_range
+        )
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            "target_range must be a pair (low, high) of numbers or of arrays of one "
+            f"value per output ({n_outputs}); got {target_range!r}."
+        ) from error
+    if not (np.isfinite(low).all() and np.isfinite(high).all() and (low <= high).all()):
+        raise ValueError(
+            f"target_range must be finite with low <= high; got {target_range!r}."
+        )
+    return low, high

@@ -202,3 +202,84 @@ for seed, (Estimator, warm, first, later) in enumerate(cases):
         assert [W.shape for W in est.coefs_] == shapes, (first, later)
         print("trained")
 """
+
+
+@pytest.mark.parametrize("batch_size", [1, 5])
+@pytest.mark.parametrize("Estimator", [BackpropClassifier, BackpropRegressor])
+def test_partial_fit_over_chunks_is_one_epoch_of_fit(rng, Estimator, batch_size):
+    """In order, without L2 and with a constant step, the chunks' calls take the
+    very steps of one epoch over the whole data (chunk sizes divide by the batch)."""
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int) if Estimator is BackpropClassifier else X[:, 1] * 5
+    params = dict(
+        hidden_layer_sizes=(4, 3),
+        alpha=0.0,
+        shuffle=False,
+        batch_size=batch_size,
+        momentum=0.9,
+        random_state=0,
+    )
+    whole = _quietly(Estimator(max_iter=1, **params).fit, X, y)
+    first = (
+        {"classes": [0, 1]}
+        if Estimator is BackpropClassifier
+        else {"target_range": (y.min(), y.max())}
+    )
+    streamed = Estimator(**params)
+    for start in range(0, 60, 20):
+        streamed.partial_fit(X[start : start + 20], y[start : start + 20], **first)
+        first = {}
+    for a, b in zip(
+        whole.coefs_ + whole.intercepts_, streamed.coefs_ + streamed.intercepts_
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    assert streamed.n_iter_ == 3  # each call counts as an epoch
+
+
+def test_target_range_fixes_the_mapping_of_a_stream(rng):
+    X = rng.normal(size=(90, 2))
+    y = 10 * X[:, 0]
+    reg = BackpropRegressor(random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no chunk falls outside
+        reg.partial_fit(X[:30] / 3, y[:30] / 3, target_range=(y.min(), y.max()))
+        reg.partial_fit(X[30:], y[30:])
+    assert reg.target_min_ == y.min() and reg.target_max_ == y.max()
+    with pytest.raises(ValueError, match="differs from the range fixed by the first"):
+        reg.partial_fit(X, y, target_range=(0, 1))
+    with pytest.raises(ValueError, match="target_range must be"):
+        BackpropRegressor().partial_fit(X, y, target_range=(1, 0))
+    with pytest.raises(ValueError, match="target_range must be a pair"):
+        BackpropRegressor().partial_fit(X, y, target_range=5)
+
+
+def test_a_chunk_beyond_the_first_range_warns(rng):
+    X = rng.normal(size=(60, 2))
+    y = X[:, 0]
+    reg = BackpropRegressor(random_state=0)
+    reg.partial_fit(X[:30], y[:30])
+    with pytest.warns(UserWarning, match="beyond the range the model can predict"):
+        reg.partial_fit(X[30:], 3 * y[30:] + 10)
+
+
+def test_streaming_memory_is_bounded_by_the_chunk(tmp_path):
+    """partial_fit over chunks of a memory-mapped file holds about a chunk."""
+    import tracemalloc
+
+    n, d, chunk = 200_000, 20, 5_000
+    path = tmp_path / "X.npy"
+    data = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, d))
+    data[:] = np.random.RandomState(0).normal(size=(n, d)).astype(np.float32)
+    data.flush()
+    del data
+    X = np.load(path, mmap_mode="r")
+    y = (X[:, 0] > 0).astype(int)
+    clf = BackpropClassifier(hidden_layer_sizes=(8,), random_state=0)
+    clf.partial_fit(X[:chunk], y[:chunk], classes=[0, 1])  # compile outside the count
+    tracemalloc.start()
+    for start in range(chunk, n, chunk):
+        clf.partial_fit(X[start : start + chunk], y[start : start + chunk])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    chunk_bytes = chunk * d * 4
+    assert peak < 4 * chunk_bytes  # the whole of X is 40x a chunk
