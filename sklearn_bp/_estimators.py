@@ -228,10 +228,10 @@ class _BaseBackprop(BaseEstimator):
         data = self._training_data(X, y, Y, sample_weight, settings, rng, head)
         layer_sizes = [X.shape[1], *hidden, head.n_outputs]
         if fresh and not incremental:
-            tasks = restart_tasks(
+            X_train, tasks = restart_tasks(
                 data, settings, layer_sizes, X.dtype, draw_seeds(rng, self.n_init)
             )
-            results = run_restarts(tasks, self.n_jobs)
+            results = run_restarts(X_train, tasks, self.n_jobs)
             best, criteria = best_restart(results, settings.early_stopping)
             state = results[best].state
             rng = np.random.RandomState()

@@ -8,7 +8,7 @@ restart's seed is drawn from the estimator's random state before any of them run
 the result does not depend on how, where or how many at a time the restarts run.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -18,10 +18,12 @@ from ._training import (
     StopOnInterrupt,
     TrainingData,
     TrainingState,
+    as_matrix,
     blas_threads_for,
     initial_state,
     train,
 )
+from ._visits import as_inputs
 
 
 def draw_seeds(rng, n_init):
@@ -58,15 +60,19 @@ class RestartTask:
     index: int
 
 
-def run_restart(task, hooks):
-    """Train ``task``; its ``RestartResult``, or None if the restart was skipped or
-    interrupted before its first epoch ended.
+def run_restart(X, task, hooks):
+    """Train ``task`` on the inputs ``X``; its ``RestartResult``, or None if the
+    restart was skipped or interrupted before its first epoch ended.
 
-    A plain function of the task rather than a method: joblib's Dask backend
-    hashes the functions it is handed, and a task holds arrays.
+    X (a C-ordered array or a CSR matrix) comes as an argument of its own, the same
+    object for every restart, so that a backend that ships arguments ships it once:
+    joblib's Dask backend scatters it to the cluster once, loky memory-maps it once.
+    A plain function rather than a method: the Dask backend hashes the functions it
+    is handed, and a task holds arrays.
     """
     if not hooks.restart_begin(task.index):
         return None
+    task = replace(task, data=replace(task.data, inputs=as_inputs(X)))
     rng = np.random.RandomState(task.seed)
     state = initial_state(task.layer_sizes, task.settings, rng, task.dtype)
     # In the task, so that the limit holds wherever the task runs.
@@ -89,14 +95,17 @@ def run_restart(task, hooks):
 
 
 def restart_tasks(data, settings, layer_sizes, dtype, seeds):
-    """One task per seed."""
-    return [
-        RestartTask(data, settings, tuple(layer_sizes), np.dtype(dtype), int(s), i)
+    """``(X, tasks)``: the training inputs as a matrix (views, no copy), and one
+    task per seed holding the rest of the data (X travels apart: ``run_restart``)."""
+    rest = replace(data, inputs=None)
+    tasks = [
+        RestartTask(rest, settings, tuple(layer_sizes), np.dtype(dtype), int(s), i)
         for i, s in enumerate(seeds)
     ]
+    return as_matrix(data.inputs, layer_sizes[0]), tasks
 
 
-def run_restarts(tasks, n_jobs, hooks=None):
+def run_restarts(X, tasks, n_jobs, hooks=None):
     """Run the tasks with joblib (threads unless the caller's ``parallel_config``
     says otherwise: the compiled epochs release the GIL); one result per task.
 
@@ -105,7 +114,7 @@ def run_restarts(tasks, n_jobs, hooks=None):
     hooks = StopOnInterrupt() if hooks is None else hooks
     try:
         return Parallel(n_jobs=n_jobs, prefer="threads")(
-            delayed(run_restart)(task, hooks) for task in tasks
+            delayed(run_restart)(X, task, hooks) for task in tasks
         )
     except KeyboardInterrupt:
         hooks.interrupted(None)

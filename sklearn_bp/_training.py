@@ -60,7 +60,7 @@ class ValidationSet:
     chunk_size: int = 4096
 
     def score(self, inputs, n_features, coefs, intercepts):
-        X = _as_matrix(inputs, n_features)
+        X = as_matrix(inputs, n_features)
         outputs, logits = [], []
         for start in range(0, self.rows.size, self.chunk_size):
             chunk = self.rows[start : start + self.chunk_size]
@@ -72,7 +72,7 @@ class ValidationSet:
         )
 
 
-def _as_matrix(inputs, n_features):
+def as_matrix(inputs, n_features):
     """The inputs as a dense array or a CSR matrix again (views, no copy)."""
     if not inputs.is_sparse:
         return inputs.dense

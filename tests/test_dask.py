@@ -74,3 +74,26 @@ def test_grid_search_on_a_dask_cluster_equals_the_local_one(client):
     assert_array_equal(remote.cv_results_["mean_test_score"], local_scores)
     _same_network(remote.best_estimator_, local_best)
     assert np.isfinite(remote.best_score_)
+
+
+def test_the_training_inputs_are_scattered_to_the_cluster_once(client, monkeypatch):
+    """Restarts share one X: joblib's Dask backend sends it once, not per restart."""
+    from dask.sizeof import sizeof
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(5000, 20))
+    y = (X[:, 0] > 0).astype(int)
+    sent = []
+    scatter = client.scatter
+
+    def counting_scatter(data, *args, **kwargs):
+        sent.append(sizeof(data))
+        return scatter(data, *args, **kwargs)
+
+    monkeypatch.setattr(client, "scatter", counting_scatter)
+    with joblib.parallel_config(backend="dask"):
+        BackpropClassifier(
+            hidden_layer_sizes=(4,), n_init=4, n_jobs=2, max_iter=2, random_state=0
+        ).fit(X, y)
+    large = [size for size in sent if size >= X.nbytes]
+    assert len(large) == 1
