@@ -21,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning, InconsistentVersionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import (
     unique_labels,
 )
@@ -213,6 +214,7 @@ class _BaseBackprop(BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
+        sample_weight = self._weigh_classes(y, sample_weight, incremental)
         if not np.any(sample_weight > 0):  # older scikit-learn lets it pass
             raise ValueError(
                 "Sample weights must contain at least one non-zero number."
@@ -253,6 +255,10 @@ class _BaseBackprop(BaseEstimator):
         # exactly as more epochs of the same fit would.
         self._rng_state = rng.get_state()
         return self
+
+    def _weigh_classes(self, y, sample_weight, incremental):
+        """The sample weights times the class weights (none by default)."""
+        return sample_weight
 
     def _check_same_hidden_layers(self, hidden):
         fitted = [W.shape[1] for W in self.coefs_[:-1]]
@@ -543,6 +549,14 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         Print one line per epoch: epoch, loss, validation score (when there is one)
         and elapsed time.
 
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, as ``{label: weight}`` or ``"balanced"``
+        (``n_samples / (n_classes * np.bincount(y))``); for multilabel data one
+        dict per label, as in :func:`sklearn.utils.class_weight.compute_sample_weight`.
+        They multiply the sample weights, so that ``class_weight=cw`` trains exactly
+        as ``sample_weight=compute_sample_weight(cw, y)``. ``partial_fit`` takes a
+        dict only: "balanced" needs the class frequencies of the whole stream.
+
     Attributes
     ----------
     coefs_ : list of ndarray
@@ -643,6 +657,60 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
     array([[1., 0., 0.]])
     """
 
+    _parameter_constraints: dict = {
+        **_BaseBackprop._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(64,),
+        *,
+        loss="squared_error",
+        alpha=0.1,
+        batch_size=1,
+        learning_rate="constant",
+        learning_rate_init=0.2,
+        power_t=0.5,
+        momentum=0.0,
+        nesterovs_momentum=True,
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_init=1,
+        n_jobs=None,
+        warm_start=False,
+        random_state=None,
+        verbose=False,
+        class_weight=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes,
+            loss=loss,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            shuffle=shuffle,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_init=n_init,
+            n_jobs=n_jobs,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.class_weight = class_weight
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Train the network on (X, y): ``n_init`` restarts, the best one kept.
@@ -674,6 +742,20 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
     def _store_head(self, head):
         self.classes_ = head.classes
         self._multilabel = head.multilabel
+
+    def _weigh_classes(self, y, sample_weight, incremental):
+        if self.class_weight is None:
+            return sample_weight
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: it needs "
+                "the class frequencies of the whole stream. Compute them with "
+                "sklearn.utils.class_weight.compute_class_weight('balanced', "
+                "classes=classes, y=y) on a large enough sample of the targets, and "
+                "pass the resulting dict as class_weight."
+            )
+        class_weights = compute_sample_weight(self.class_weight, y)
+        return sample_weight * class_weights.astype(sample_weight.dtype)
 
     def _check_continued_targets(self, head, y, classes, incremental):
         if incremental:
