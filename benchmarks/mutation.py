@@ -9,10 +9,10 @@ and not counted, so the list survives unrelated edits.
 
 Every mutant starts from an empty numba cache: numba does not notice an edit to a
 module whose compiled functions are called from another module's cached ones.
-``--reuse-cache`` keeps the unmutated copy's cache for mutants of modules without
-compiled code that other modules call (everything but ``_sgd.py`` and
-``_sigmoid.py``), where numba's own check of each file's time stamp is enough; it
-saves the compilation (tens of seconds) for those mutants.
+``--reuse-cache`` starts each mutant from the unmutated copy's cache instead, except
+for mutants of ``_sigmoid.py`` (whose functions ``_sgd.py``'s cached ones call): numba
+checks the time stamp of each cached function's own file, so the mutated module is
+compiled again and the others are not, which saves tens of seconds per mutant.
 
     python benchmarks/mutation.py                 # all mutants, one at a time
     python benchmarks/mutation.py --only t_counts_epochs nesterov_per_sample
@@ -42,7 +42,7 @@ TESTS = [
 ]
 
 #: Modules whose compiled functions other modules' cached functions call.
-COMPILED_DEPENDENCIES = {"_sgd.py", "_sigmoid.py"}
+COMPILED_DEPENDENCIES = {"_sigmoid.py"}
 
 SGD, VISITS, TRAINING, RESTARTS, HEAD = (
     "_sgd.py",
@@ -117,7 +117,7 @@ MUTANTS = [
         "v[i] = mu * v[i] - lr * step",
         "v[i] = v[i] - lr * step",
     ),
-    ("lazy_decay_threshold", SGD, "and lr * l2 < 0.5", "and lr * l2 < 5.0"),
+    ("lazy_decay_threshold", SGD, "and lr * rule.l2 < 0.5", "and lr * rule.l2 < 5.0"),
     ("lazy_decay_sign", SGD, "scale *= 1.0 - lr * l2", "scale *= 1.0 + lr * l2"),
     (
         "lazy_decay_gradient_scale",
@@ -203,14 +203,14 @@ MUTANTS = [
     (
         "batch_intercepts_penalised",
         SGD,
-        "intercepts, end, rule, n_rows, 0.0)",
-        "intercepts, end, rule, n_rows, l2)",
+        "velocity, intercept_start, end, rule, n_rows, 0.0",
+        "velocity, intercept_start, end, rule, n_rows, l2",
     ),
     (
         "last_batch_divided_by_full_size",
         SGD,
-        "weights, intercepts, rule, n_rows, l2)",
-        "weights, intercepts, rule, size, l2)",
+        "coef_start, intercept_start, rule, n_rows, l2",
+        "coef_start, intercept_start, rule, size, l2",
     ),
     (
         "layout_unit_offsets",
@@ -219,6 +219,14 @@ MUTANTS = [
         "unit_offsets[k + 1] = sizes[k + 1]",
     ),
     ("layout_intercepts_size", SGD, "offset += sizes[k + 1]", "offset += sizes[k]"),
+    ("sample_l2_share_dropped", SGD, "l2 = rule.l2 * weight", "l2 = rule.l2"),
+    (
+        "batch_l2_share_dropped",
+        SGD,
+        "l2 = rule.l2 * (weight_sum / n_rows)",
+        "l2 = rule.l2",
+    ),
+    ("batch_weight_sum_counts", SGD, "weight_sum += weights[r]", "weight_sum += 1.0"),
     # --- _visits.py: visits and the content order
     (
         "fractional_visit_weighs_one",
@@ -256,13 +264,25 @@ MUTANTS = [
         "key += inputs.data[p] * direction[inputs.indices[p]]",
         "key += inputs.data[p]",
     ),
+    (
+        "relative_weights_not_rescaled",
+        VISITS,
+        "return sample_weight / mean if mean < 1 else sample_weight",
+        "return sample_weight",
+    ),
+    (
+        "relative_weights_mean_with_zeros",
+        VISITS,
+        "mean = sample_weight[sample_weight > 0].mean()",
+        "mean = sample_weight.mean()",
+    ),
     # --- _training.py: the epoch loop, schedules and stopping
     ("t_counts_epochs", TRAINING, "state.t += data.visit_rows.size", "state.t += 1"),
     (
         "invscaling_off_by_one",
         TRAINING,
-        "/ (state.t + 1) ** settings.power_t",
-        "/ state.t ** settings.power_t",
+        "learning_rate_init / (t + 1) ** settings.power_t",
+        "learning_rate_init / t ** settings.power_t",
     ),
     (
         "improvement_strict",
@@ -338,30 +358,127 @@ MUTANTS = [
         "bound = np.sqrt(2.0 / (fan_in + fan_out))",
         "bound = np.sqrt(6.0 / (fan_in + fan_out))",
     ),
+    (
+        "invscaling_restarts_at_warm_start",
+        TRAINING,
+        "learning_rate=_scheduled_rate(settings, t),",
+        "learning_rate=settings.learning_rate_init,",
+    ),
     # --- _restarts.py: restarts and the choice of the best
     (
         "restart_judged_by_first_loss",
         RESTARTS,
-        "return state.loss_curve[-1]",
-        "return state.loss_curve[0]",
+        "return self.state.loss_curve[-1]",
+        "return self.state.loss_curve[0]",
     ),
     (
         "restart_judged_by_last_score",
         RESTARTS,
-        "return state.best_validation_score",
-        "return state.validation_scores[-1]",
+        "return self.state.best_validation_score",
+        "return self.state.validation_scores[-1]",
     ),
     (
         "restart_pick_swapped",
         RESTARTS,
-        "pick = np.nanargmax if settings.early_stopping else np.nanargmin",
-        "pick = np.nanargmin if settings.early_stopping else np.nanargmax",
+        "pick = np.nanargmax if early_stopping else np.nanargmin",
+        "pick = np.nanargmin if early_stopping else np.nanargmax",
     ),
     (
         "restart_all_nan_check",
         RESTARTS,
         "if np.all(np.isnan(criteria)):",
         "if np.any(np.isnan(criteria)):",
+    ),
+    # --- _output_head.py: targets in, predictions out
+    (
+        "head_center_sign",
+        HEAD,
+        "center = low / 2 + high / 2",
+        "center = low / 2 - high / 2",
+    ),
+    (
+        "head_range_sign",
+        HEAD,
+        "half_range = high / 2 - low / 2",
+        "half_range = high / 2 + low / 2",
+    ),
+    (
+        "head_encode_sign",
+        HEAD,
+        "encoded = 0.5 + TARGET_HALF_RANGE",
+        "encoded = 0.5 - TARGET_HALF_RANGE",
+    ),
+    (
+        "head_reach_wider",
+        HEAD,
+        "reach = 1 / (2 * TARGET_HALF_RANGE)",
+        "reach = 1 / TARGET_HALF_RANGE",
+    ),
+    (
+        "head_log_loss_unclipped",
+        HEAD,
+        "encoded = np.clip(encoded, 0.0, 1.0)",
+        "encoded = encoded",
+    ),
+    (
+        "head_decode_scale",
+        HEAD,
+        "* half_range / TARGET_HALF_RANGE",
+        "* half_range * TARGET_HALF_RANGE",
+    ),
+    (
+        "head_range_over_all_rows",
+        HEAD,
+        "weighted = Y[sample_weight > 0]",
+        "weighted = Y",
+    ),
+    (
+        "head_binary_label_flipped",
+        HEAD,
+        "self.classes[(logits[:, 0] > 0).astype(int)]",
+        "self.classes[(logits[:, 0] < 0).astype(int)]",
+    ),
+    (
+        "head_multiclass_argmin",
+        HEAD,
+        "np.argmax(logits, axis=1)",
+        "np.argmin(logits, axis=1)",
+    ),
+    (
+        "head_multilabel_flipped",
+        HEAD,
+        "return (logits > 0).astype(int)",
+        "return (logits < 0).astype(int)",
+    ),
+    (
+        "head_binary_log_proba_swapped",
+        HEAD,
+        "np.hstack([log_expit(-logits), log_sigma])",
+        "np.hstack([log_sigma, log_expit(-logits)])",
+    ),
+    (
+        "head_softmax_of_logits",
+        HEAD,
+        "log_sigma - logsumexp(log_sigma, axis=1",
+        "log_sigma - logsumexp(logits, axis=1",
+    ),
+    (
+        "head_binary_proba_swapped",
+        HEAD,
+        "np.hstack([expit(-logits), expit(logits)])",
+        "np.hstack([expit(logits), expit(-logits)])",
+    ),
+    (
+        "head_no_stratification",
+        HEAD,
+        "return None if self.multilabel else y",
+        "return None",
+    ),
+    (
+        "head_two_labels_one_output",
+        HEAD,
+        "binary = len(self.classes) == 2 and not self.multilabel",
+        "binary = len(self.classes) == 2",
     ),
 ]
 
@@ -375,16 +492,17 @@ def find_target(source_lines, substring):
     return hits[0] if len(hits) == 1 else None
 
 
-def copy_repository(destination, cache_from=None):
-    """The package and its tests, without caches; with ``cache_from``, that copy's
-    compiled cache files too (time stamps kept, so numba trusts them)."""
+def copy_repository(destination, source=REPO, cache_from=None):
+    """The package and its tests from ``source``, without caches; with
+    ``cache_from``, that copy's compiled cache files too (time stamps kept, so numba
+    trusts them)."""
     if destination.exists():
         shutil.rmtree(destination)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.nbi", "*.nbc")
     destination.mkdir(parents=True)
     for name in ("sklearn_bp", "tests"):
-        shutil.copytree(REPO / name, destination / name, ignore=ignore)
-    shutil.copy2(REPO / "pyproject.toml", destination)
+        shutil.copytree(source / name, destination / name, ignore=ignore)
+    shutil.copy2(source / "pyproject.toml", destination)
     if cache_from is not None:
         shutil.copytree(
             cache_from,
@@ -451,13 +569,16 @@ def main():
 
     with tempfile.TemporaryDirectory(prefix="sklearn-bp-mutants-") as tmp:
         copy, cache = Path(tmp) / "repo", Path(tmp) / "cache"
+        # The sources as they are now: edits made during the run do not leak in.
+        pristine = Path(tmp) / "pristine"
+        copy_repository(pristine)
         if args.list:
             copy_repository(copy)
             for name, file, substring, replacement in mutants:
                 line = apply(copy, file, substring, substring)
                 print(f"{name:36} {file}:{line if line else 'stale'}")
             return
-        copy_repository(copy)
+        copy_repository(copy, pristine)
         check_copy_is_imported(copy)
         start = time.perf_counter()
         baseline = run_tests(copy, *tests)
@@ -469,7 +590,7 @@ def main():
         rows = []
         for name, file, substring, replacement in mutants:
             reuse = args.reuse_cache and file not in COMPILED_DEPENDENCIES
-            copy_repository(copy, cache if reuse else None)
+            copy_repository(copy, pristine, cache if reuse else None)
             line = apply(copy, file, substring, replacement)
             start = time.perf_counter()
             outcome = "stale" if line is None else run_tests(copy, *tests)

@@ -17,6 +17,7 @@ with that fraction. A step over a batch of ``B`` visits of weights ``w_v`` is
 with ``n`` the sum of the (rescaled) weights and no penalty on the intercepts.
 """
 
+import itertools
 import warnings
 
 import numpy as np
@@ -368,3 +369,36 @@ def test_classifier_partial_fit_trains_on_its_sample_weights(rng):
         repeated.partial_fit(X.repeat(w, axis=0), y.repeat(w))
     assert_same_network(coefs, intercepts, weighted)
     assert_same_network(repeated.coefs_, repeated.intercepts_, weighted)
+
+
+def test_shuffled_epochs_visit_every_row_once_in_a_new_order(rng):
+    """With shuffling, each epoch is the reference epoch over exactly one order of
+    the rows (all 24 orders of 4 rows are tried), and the order changes."""
+    X, y = rng.normal(size=(4, 3)), np.array([0, 1, 0, 1])
+    steps = dict(lr=0.5, alpha=0.2, batch_size=1, loss="squared_error", mu=0.0)
+    clf = BackpropClassifier(
+        hidden_layer_sizes=(3,),
+        alpha=steps["alpha"],
+        learning_rate_init=steps["lr"],
+        random_state=0,
+    ).partial_fit(X, y, classes=[0, 1])
+    Y = encoded_targets(clf, y)
+    orders = []
+    for _ in range(6):
+        coefs, intercepts = network_of(clf)
+        clf.partial_fit(X, y)
+        matches = []
+        for order in itertools.permutations(range(4)):
+            Ws, bs = [W.T.copy() for W in coefs], [b.copy() for b in intercepts]
+            network = (Ws, bs, [np.zeros_like(a) for a in Ws + bs])
+            visits = (np.array(order), np.ones(4), 4.0)
+            reference_epoch(network, X, Y, visits, nest=False, **steps)
+            expected = [W.T for W in Ws] + bs
+            got = clf.coefs_ + clf.intercepts_
+            if all(
+                np.allclose(g, e, rtol=1e-12, atol=1e-14) for g, e in zip(got, expected)
+            ):
+                matches.append(order)
+        assert len(matches) == 1
+        orders += matches
+    assert len(set(orders)) > 1

@@ -150,3 +150,21 @@ def test_identical_rows_with_different_targets_train_independently_of_row_order(
         b = Estimator(**params).fit(X[order], y[order])
         for got, expected in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
             assert_array_equal(got, expected)
+
+
+def test_initial_weights_are_glorot_uniform():
+    """U(-b, b) with b = sqrt(2 / (fan_in + fan_out)), for weights and intercepts:
+    seen after one epoch whose steps (learning_rate_init=1e-300) change nothing."""
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(6, 60)), np.array([0, 1, 2] * 2)
+    clf = BackpropClassifier(
+        hidden_layer_sizes=(40, 30), alpha=0.0, learning_rate_init=1e-300
+    ).partial_fit(X, y, classes=[0, 1, 2])
+    for W, b in zip(clf.coefs_, clf.intercepts_):
+        bound = np.sqrt(2.0 / sum(W.shape))
+        for values in (W, b):
+            assert np.abs(values).max() <= bound
+        # Uniform over the whole interval: the largest of 90+ draws is near b, and
+        # the mean of |W| is b / 2.
+        assert np.abs(W).max() > 0.9 * bound
+        assert abs(np.abs(W).mean() - bound / 2) < 0.1 * bound
