@@ -220,6 +220,12 @@ CASES = {
         dict(sparse=True),
         dict(batch_size=4, alpha=0.8, loss="log_loss"),
     ),
+    # lr * alpha / n = 1: each step's decay takes the whole weight (unit weights).
+    "sparse, per-sample, whole-weight decay": (
+        BackpropClassifier,
+        dict(sparse=True),
+        dict(alpha=24.0, learning_rate_init=0.5),
+    ),
     "sparse, per-sample momentum": (
         BackpropClassifier,
         dict(sparse=True),
