@@ -10,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -233,11 +232,8 @@ def test_core_package_imports_without_skl2onnx():
     assert 'pip install "sklearn-bp[onnx]"' in result.stdout
 
 
-def test_the_user_guide_example_runs():
-    guide = (Path(__file__).parents[1] / "docs" / "user_guide.rst").read_text()
-    section = guide.split("Deployment: ONNX\n")[1]
-    code = section.split(".. code-block:: python\n")[1]
-    code = textwrap.dedent(code.split("\nThe graph computes")[0])
+def test_the_user_guide_example_runs(user_guide_example):
+    code = user_guide_example("Deployment: ONNX")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         exec(compile(code, "user_guide.rst", "exec"), {})
