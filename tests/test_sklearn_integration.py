@@ -14,6 +14,7 @@ from sklearn.multioutput import MultiOutputRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
+from sklearn.utils.validation import _get_feature_names
 
 import sklearn_bp._estimators as estimators_module
 from sklearn_bp import BackpropClassifier, BackpropRegressor
@@ -163,7 +164,10 @@ def _frame(kind, X, columns):
     if kind == "pandas":
         return pd.DataFrame(X, columns=columns)
     pl = pytest.importorskip("polars")
-    return pl.DataFrame(X, schema=list(columns), orient="row")
+    frame = pl.DataFrame(X, schema=list(columns), orient="row")
+    if _get_feature_names(frame) is None:
+        pytest.skip("this scikit-learn does not read polars column names")
+    return frame
 
 
 def _reordered(frame):
