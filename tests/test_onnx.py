@@ -143,6 +143,18 @@ def test_string_labels_and_zipmap_as_for_scikit_learn_classifiers():
     assert_allclose(np.column_stack(columns), expected, atol=PROBA_ATOL)
     indices, _ = _run(model, X32, zipmap=False, nocl=True)
     assert_array_equal(model.classes_[indices], labels)
+    *_, classes = _run(model, X32, zipmap=False, output_class_labels=True)
+    assert_array_equal(classes, model.classes_)
+
+
+def test_multilabel_zipmap_maps_each_label_to_its_probability():
+    X, Y = _multilabel()
+    model = _fit(_quick(BackpropClassifier), X, Y)
+    X32 = X.astype(np.float32)
+    labels, dicts = _run(model, X32)
+    assert labels.shape == Y.shape
+    got = np.array([[row[k] for k in range(Y.shape[1])] for row in dicts])
+    assert_allclose(got, model.predict_proba(X32), atol=PROBA_ATOL)
 
 
 def test_two_string_labels():
