@@ -1,5 +1,5 @@
 """Targets in, predictions out: the output head through the public API, against the
-formulas of the docstrings."""
+formulas of the docstrings (tests/test_output_head.py tests its edges)."""
 
 import warnings
 
