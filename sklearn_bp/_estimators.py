@@ -20,7 +20,7 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning, InconsistentVersionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import (
     unique_labels,
@@ -42,6 +42,7 @@ from ._output_head import (
 from ._restarts import best_restart, draw_seeds, restart_tasks, run_restarts
 from ._sgd import unpack
 from ._training import (
+    MIN_EPOCH_VISITS,
     Settings,
     StopOnInterrupt,
     TrainingData,
@@ -105,7 +106,10 @@ class _BaseBackprop(BaseEstimator):
         "nesterovs_momentum": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "shuffle": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -121,7 +125,7 @@ class _BaseBackprop(BaseEstimator):
         hidden_layer_sizes=(64,),
         *,
         loss="squared_error",
-        alpha=0.1,
+        alpha=0.003,
         batch_size=1,
         learning_rate="constant",
         learning_rate_init=0.2,
@@ -129,7 +133,7 @@ class _BaseBackprop(BaseEstimator):
         momentum=0.0,
         nesterovs_momentum=True,
         max_iter=200,
-        tol=1e-4,
+        tol=1e-3,
         n_iter_no_change=10,
         shuffle=True,
         early_stopping=False,
@@ -316,6 +320,14 @@ class _BaseBackprop(BaseEstimator):
                 "keeping the network reached so far.",
                 UserWarning,
             )
+        elif state.gave_up:
+            warnings.warn(
+                f"Training stopped after {state.n_iter} epochs on a plateau at the "
+                "loss of a constant prediction: the network has learned next to "
+                f"nothing. {state.stop_reason} Try a larger learning_rate_init, "
+                "n_init > 1, a larger n_iter_no_change, or scaled inputs.",
+                ConvergenceWarning,
+            )
         elif not incremental and not state.stopped:
             warnings.warn(
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
@@ -342,10 +354,11 @@ class _BaseBackprop(BaseEstimator):
             nesterovs_momentum=bool(self.nesterovs_momentum),
             max_iter=1 if incremental else int(self.max_iter),
             tol=float(self.tol),
-            n_iter_no_change=int(self.n_iter_no_change),
+            n_iter_no_change=self.n_iter_no_change,
             shuffle=bool(self.shuffle),
             early_stopping=bool(self.early_stopping) and not incremental,
             verbose=bool(self.verbose),
+            min_epoch_visits=0 if incremental else MIN_EPOCH_VISITS,
         )
 
     def _continued_state(self, settings, layer_sizes, dtype, rng, incremental):
@@ -667,7 +680,7 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         hidden_layer_sizes=(64,),
         *,
         loss="squared_error",
-        alpha=0.1,
+        alpha=0.003,
         batch_size=1,
         learning_rate="constant",
         learning_rate_init=0.2,
@@ -675,7 +688,7 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         momentum=0.0,
         nesterovs_momentum=True,
         max_iter=200,
-        tol=1e-4,
+        tol=1e-3,
         n_iter_no_change=10,
         shuffle=True,
         early_stopping=False,
@@ -1006,15 +1019,15 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
         hidden_layer_sizes=(64,),
         *,
         loss="squared_error",
-        alpha=0.1,
+        alpha=0.003,
         batch_size=1,
         learning_rate="constant",
-        learning_rate_init=0.02,
+        learning_rate_init=0.2,
         power_t=0.5,
         momentum=0.0,
         nesterovs_momentum=True,
         max_iter=200,
-        tol=1e-4,
+        tol=1e-3,
         n_iter_no_change=10,
         shuffle=True,
         early_stopping=False,
@@ -1025,8 +1038,6 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
         random_state=None,
         verbose=False,
     ):
-        # Only the default step size differs from the classifier's; both were
-        # chosen by measurement (benchmarks/defaults.py).
         super().__init__(
             hidden_layer_sizes,
             loss=loss,
