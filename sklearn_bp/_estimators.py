@@ -484,12 +484,14 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         whose output delta is ``(yhat - y) * yhat * (1 - yhat)``. ``"log_loss"`` is the
         binary cross-entropy of each sigmoid output, whose delta is ``yhat - y``.
 
-    alpha : float, default=0.1
+    alpha : float, default=0.003
         L2 penalty on the weights (not the intercepts), relative to the summed loss:
         the objective is ``(1/n) [sum_i w_i f_i + alpha/2 sum ||W||^2]`` with ``n`` the
         sum of the sample weights, so each step of unit-weight samples adds
         ``(alpha / n) W`` to the gradient whatever the batch size (a visit of weight
-        ``w`` adds ``w`` times that).
+        ``w`` adds ``w`` times that); scikit-learn's MLP uses the same units. The
+        default is as large as lets 4 rows of XOR be learned; small noisy data sets
+        need more (see the user guide, "How the defaults were chosen").
 
     batch_size : int, default=1
         Samples per SGD step. 1 is the classic per-sample SGD; larger values average
@@ -502,7 +504,8 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         score) fails to improve by ``tol`` for ``n_iter_no_change`` epochs.
 
     learning_rate_init : float, default=0.2
-        Initial step size.
+        Initial step size. The same for both estimators: the loss's size does not
+        change with the targets' units.
 
     power_t : float, default=0.5
         Exponent of the ``"invscaling"`` schedule.
@@ -514,15 +517,24 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         Use Nesterov's momentum (when ``momentum > 0``).
 
     max_iter : int, default=200
-        Maximum number of epochs (passes over the training data).
+        Maximum number of epochs. An epoch of ``fit`` is one pass over the training
+        data, or, for fewer than 1000 visits (rows, counted by their weights), as
+        many whole passes as make at least 1000 visits, each in its own order: SGD
+        needs a number of steps that does not shrink with the data. ``partial_fit``
+        always makes one pass.
 
-    tol : float, default=1e-4
-        Improvement of the loss (or validation score) below which an epoch counts as
-        no progress.
+    tol : float, default=1e-3
+        Relative tolerance: an epoch whose loss is not below ``(1 - tol)`` times the
+        best loss so far counts as no progress, so the rule means the same for any
+        loss, number of outputs and target scale. Under early stopping, an epoch
+        whose validation score does not exceed the best by ``tol`` counts as no
+        progress.
 
-    n_iter_no_change : int, default=10
-        Epochs without progress before training stops (or the adaptive schedule
-        lowers the step).
+    n_iter_no_change : int or np.inf, default=10
+        Epochs without progress after which training stops (or the adaptive schedule
+        lowers the step); ``np.inf`` never stops early. Stopping at about the loss
+        of a constant prediction gives a ``ConvergenceWarning``, and ``verbose``
+        prints why training stopped.
 
     shuffle : bool, default=True
         Visit the samples in a new random order each epoch. When False, samples are
@@ -560,7 +572,7 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
 
     verbose : bool, default=False
         Print one line per epoch: epoch, loss, validation score (when there is one)
-        and elapsed time.
+        and elapsed time; and, when training stops early, why.
 
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, as ``{label: weight}`` or ``"balanced"``
@@ -847,12 +859,14 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
         whose output delta is ``(yhat - y) * yhat * (1 - yhat)``. ``"log_loss"`` is the
         binary cross-entropy of each sigmoid output, whose delta is ``yhat - y``.
 
-    alpha : float, default=0.1
+    alpha : float, default=0.003
         L2 penalty on the weights (not the intercepts), relative to the summed loss:
         the objective is ``(1/n) [sum_i w_i f_i + alpha/2 sum ||W||^2]`` with ``n`` the
         sum of the sample weights, so each step of unit-weight samples adds
         ``(alpha / n) W`` to the gradient whatever the batch size (a visit of weight
-        ``w`` adds ``w`` times that).
+        ``w`` adds ``w`` times that); scikit-learn's MLP uses the same units. The
+        default is as large as lets 4 rows of XOR be learned; small noisy data sets
+        need more (see the user guide, "How the defaults were chosen").
 
     batch_size : int, default=1
         Samples per SGD step. 1 is the classic per-sample SGD; larger values average
@@ -864,8 +878,9 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
         seen); ``"adaptive"`` divides the step by 5 each time the loss (or validation
         score) fails to improve by ``tol`` for ``n_iter_no_change`` epochs.
 
-    learning_rate_init : float, default=0.02
-        Initial step size.
+    learning_rate_init : float, default=0.2
+        Initial step size. The same for both estimators: the loss's size does not
+        change with the targets' units.
 
     power_t : float, default=0.5
         Exponent of the ``"invscaling"`` schedule.
@@ -877,15 +892,24 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
         Use Nesterov's momentum (when ``momentum > 0``).
 
     max_iter : int, default=200
-        Maximum number of epochs (passes over the training data).
+        Maximum number of epochs. An epoch of ``fit`` is one pass over the training
+        data, or, for fewer than 1000 visits (rows, counted by their weights), as
+        many whole passes as make at least 1000 visits, each in its own order: SGD
+        needs a number of steps that does not shrink with the data. ``partial_fit``
+        always makes one pass.
 
-    tol : float, default=1e-4
-        Improvement of the loss (or validation score) below which an epoch counts as
-        no progress.
+    tol : float, default=1e-3
+        Relative tolerance: an epoch whose loss is not below ``(1 - tol)`` times the
+        best loss so far counts as no progress, so the rule means the same for any
+        loss, number of outputs and target scale. Under early stopping, an epoch
+        whose validation score does not exceed the best by ``tol`` counts as no
+        progress.
 
-    n_iter_no_change : int, default=10
-        Epochs without progress before training stops (or the adaptive schedule
-        lowers the step).
+    n_iter_no_change : int or np.inf, default=10
+        Epochs without progress after which training stops (or the adaptive schedule
+        lowers the step); ``np.inf`` never stops early. Stopping at about the loss
+        of a constant prediction gives a ``ConvergenceWarning``, and ``verbose``
+        prints why training stopped.
 
     shuffle : bool, default=True
         Visit the samples in a new random order each epoch. When False, samples are
@@ -923,7 +947,7 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
 
     verbose : bool, default=False
         Print one line per epoch: epoch, loss, validation score (when there is one)
-        and elapsed time.
+        and elapsed time; and, when training stops early, why.
 
     Attributes
     ----------

@@ -94,7 +94,7 @@ def test_stopping_rule_does_not_depend_on_the_scale_of_the_loss():
 def test_regressor_stops_at_the_same_epoch_for_any_target_scale():
     X, y = make_friedman1(300, noise=0.5, random_state=0)
     fits = [
-        BackpropRegressor(random_state=0).fit(X, target)
+        BackpropRegressor(n_iter_no_change=3, random_state=0).fit(X, target)
         for target in (y, 1000 * y + 5, y + 1e4)
     ]
     assert fits[0].n_iter_ < 200  # it did stop on its own
@@ -122,12 +122,13 @@ def test_learning_without_a_plateau_gives_no_plateau_warning(recwarn):
 
 def test_verbose_says_why_training_stopped(capsys):
     X, y = make_friedman1(300, noise=0.5, random_state=0)
-    reg = BackpropRegressor(verbose=True, random_state=0).fit(X, y)
+    reg = BackpropRegressor(n_iter_no_change=3, verbose=True, random_state=0)
+    reg.fit(X, y)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == reg.n_iter_ + 1
     assert re.fullmatch(
         r"Training loss did not improve more than tol=0\.001 of its best value for "
-        r"10 consecutive epochs\. Stopping\.",
+        r"3 consecutive epochs\. Stopping\.",
         lines[-1],
     )
 
