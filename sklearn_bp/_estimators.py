@@ -35,6 +35,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._checks import check_sparse_indices
 from ._network import LOSSES, forward_pass
 from ._restarts import draw_seeds, train_restarts
 from ._sgd import unpack
@@ -197,7 +198,7 @@ class _BaseBackprop(BaseEstimator):
         hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
         X, y = validate_data(
             self,
-            X,
+            check_sparse_indices(X),
             y,
             reset=fresh,
             accept_sparse=["csr", "csc"],
@@ -405,7 +406,7 @@ class _BaseBackprop(BaseEstimator):
         check_is_fitted(self)
         X = validate_data(
             self,
-            X,
+            check_sparse_indices(X),
             reset=False,
             accept_sparse=["csr", "csc"],
             dtype=[np.float64, np.float32],
