@@ -35,7 +35,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._checks import check_sparse_indices
+from ._checks import check_fitted_state, check_sparse_indices
 from ._network import LOSSES, forward_pass
 from ._restarts import draw_seeds, train_restarts
 from ._sgd import unpack
@@ -182,7 +182,14 @@ class _BaseBackprop(BaseEstimator):
                     original_sklearn_version=saved_version,
                 )
             )
+        if "coefs_" in state:  # a fitted model: compiled code will index its arrays
+            self._check_fitted_state(state)
         super().__setstate__(state)
+
+    def _check_fitted_state(self, state):
+        check_fitted_state(
+            state, type(self).__name__, classifier=isinstance(self, ClassifierMixin)
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -195,6 +202,8 @@ class _BaseBackprop(BaseEstimator):
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
         """Validate, encode, train and store; on any failure the model is unchanged."""
         fresh = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
+        if not fresh:
+            self._check_fitted_state(self.__dict__)
         hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
         X, y = validate_data(
             self,
@@ -404,6 +413,7 @@ class _BaseBackprop(BaseEstimator):
     def _validated_output(self, X):
         """(output activations, logits) for X, after checking it."""
         check_is_fitted(self)
+        self._check_fitted_state(self.__dict__)
         X = validate_data(
             self,
             check_sparse_indices(X),

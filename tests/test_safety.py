@@ -6,14 +6,27 @@ docs/reliability.rst lists these guarantees.
 """
 
 import json
+import pickle
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
+import skops.io as sio
+from numpy.testing import assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_bp import BackpropClassifier, BackpropRegressor  # noqa: F401
+from sklearn_bp import BackpropClassifier, BackpropRegressor
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
 
 
 def _run(code, timeout=600):
@@ -143,3 +156,181 @@ def test_unsorted_and_duplicate_sparse_indices_are_accepted():
     np.testing.assert_allclose(
         messy.predict_proba(X_messy), clean.predict_proba(X_sparse), rtol=1e-10
     )
+
+
+# ------------------------------------------------------------------ fitted state
+X_small = np.random.RandomState(0).normal(size=(30, 3))
+y_small = np.arange(30) % 3
+
+
+def _tamper(name, change):
+    return pytest.param(change, id=name)
+
+
+def _set(attribute, make):
+    def change(model):
+        setattr(model, attribute, make(model))
+
+    return change
+
+
+def _with_value(attribute, index, value):
+    def make(model):
+        arrays = [a.copy() for a in getattr(model, attribute)]
+        arrays[index].flat[0] = value
+        return arrays
+
+    return _set(attribute, make)
+
+
+def _drop_hidden_layer(model):
+    model.coefs_ = [model.coefs_[0], model.coefs_[2]]
+    model.intercepts_ = [model.intercepts_[0], model.intercepts_[2]]
+
+
+TAMPERINGS = [
+    _tamper("a layer dropped", _drop_hidden_layer),
+    _tamper(
+        "the output layer dropped", lambda m: [m.coefs_.pop(), m.intercepts_.pop()]
+    ),
+    _tamper("a NaN weight", _with_value("coefs_", 1, np.nan)),
+    _tamper("an infinite intercept", _with_value("intercepts_", 0, -np.inf)),
+    _tamper("a weight of 1e300", _with_value("coefs_", 0, 1e300)),
+    _tamper(
+        "three classes for one output",
+        lambda m: [setattr(m, "classes_", np.arange(3)), _binary_output(m)],
+    ),
+    _tamper("two classes for three outputs", _set("classes_", lambda m: np.arange(2))),
+    _tamper(
+        "a short intercept vector",
+        _set("intercepts_", lambda m: [m.intercepts_[0][:1], *m.intercepts_[1:]]),
+    ),
+    _tamper(
+        "float16 weights",
+        _set("coefs_", lambda m: [W.astype(np.float16) for W in m.coefs_]),
+    ),
+    _tamper(
+        "float32 intercepts for float64 weights",
+        _set("intercepts_", lambda m: [b.astype(np.float32) for b in m.intercepts_]),
+    ),
+    _tamper(
+        "integer weights",
+        _set("coefs_", lambda m: [np.ones(W.shape, int) for W in m.coefs_]),
+    ),
+    _tamper(
+        "weights as lists", _set("coefs_", lambda m: [W.tolist() for W in m.coefs_])
+    ),
+    _tamper("n_features_in_ of 4", _set("n_features_in_", lambda m: 4)),
+    _tamper("n_outputs_ of 2", _set("n_outputs_", lambda m: 2)),
+    _tamper("a short velocity", _set("_velocity", lambda m: m._velocity[:3])),
+    _tamper("a negative t_", _set("t_", lambda m: -5)),
+    _tamper("coefs_ of None", lambda m: setattr(m, "coefs_", None)),
+]
+
+
+def _binary_output(model):
+    model.coefs_[-1] = model.coefs_[-1][:, :1].copy()
+    model.intercepts_[-1] = model.intercepts_[-1][:1].copy()
+    model.n_outputs_ = 1
+    model._velocity = np.zeros(
+        sum(W.size + b.size for W, b in zip(model.coefs_, model.intercepts_))
+    )
+
+
+def _tampered_classifier(change):
+    model = BackpropClassifier(hidden_layer_sizes=(5, 4), max_iter=2, random_state=0)
+    model.fit(X_small, y_small)
+    change(model)
+    return model
+
+
+INVALID = "BackpropClassifier has an invalid fitted state"
+
+
+@pytest.mark.parametrize("change", TAMPERINGS)
+def test_a_tampered_pickle_is_refused_on_load(change):
+    saved = pickle.dumps(_tampered_classifier(change))
+    with pytest.raises(ValueError, match=INVALID):
+        pickle.loads(saved)
+
+
+@pytest.mark.parametrize("change", TAMPERINGS)
+def test_a_tampered_skops_file_is_refused_on_load(tmp_path, change):
+    path = tmp_path / "model.skops"
+    sio.dump(_tampered_classifier(change), path)
+    trusted = ["sklearn_bp._estimators.BackpropClassifier"]
+    assert sio.get_untrusted_types(file=path) == trusted
+    with pytest.raises(ValueError, match=INVALID):
+        sio.load(path, trusted=trusted)
+
+
+@pytest.mark.parametrize("change", TAMPERINGS)
+def test_a_tampered_live_model_refuses_to_predict_or_continue(change):
+    model = _tampered_classifier(change)
+    for call in (
+        model.predict,
+        model.predict_proba,
+        model.decision_function,
+        lambda X: model.partial_fit(X, y_small),
+        lambda X: model.set_params(warm_start=True).fit(X, y_small),
+    ):
+        with pytest.raises(ValueError, match=INVALID):
+            call(X_small)
+
+
+def test_a_tampered_regressor_is_refused():
+    model = BackpropRegressor(max_iter=2, random_state=0).fit(X_small, y_small)
+    model.target_min_ = np.zeros(3)
+    with pytest.raises(ValueError, match="target_min_ has 3 values for 1 outputs"):
+        pickle.loads(pickle.dumps(model))
+    with pytest.raises(ValueError, match="BackpropRegressor has an invalid"):
+        model.predict(X_small)
+
+
+def test_untampered_models_load_and_predict():
+    for model in (
+        BackpropClassifier(max_iter=2).fit(X_small, y_small),
+        BackpropClassifier(max_iter=2).fit(X_small, y_small % 2),
+        BackpropClassifier(max_iter=2).fit(X_small, np.c_[y_small % 2, y_small > 0]),
+        BackpropRegressor(max_iter=2).fit(X_small.astype(np.float32), y_small),
+        BackpropRegressor(max_iter=2).fit(X_small, X_small),
+        BackpropClassifier(),
+    ):
+        loaded = pickle.loads(pickle.dumps(model))
+        if hasattr(model, "coefs_"):
+            assert_array_equal(loaded.predict(X_small), model.predict(X_small))
+
+
+HUGE_HIDDEN_LAYER = """
+import pickle, warnings
+import numpy as np
+from sklearn_bp import BackpropClassifier
+
+warnings.simplefilter("ignore")
+X = np.random.RandomState(0).normal(size=(20, 3))
+model = BackpropClassifier(max_iter=1).fit(X, np.arange(20) % 2)
+# 20M hidden units, with one intercept: read-only views of a single zero, so the
+# crafted state costs no memory.
+huge = [np.broadcast_to(0.0, (3, 20_000_000)), np.broadcast_to(0.0, (20_000_000, 1))]
+state = {**model.__getstate__(), "coefs_": huge, "intercepts_": [np.zeros(1)] * 2}
+
+
+def load():
+    loaded = BackpropClassifier.__new__(BackpropClassifier)
+    loaded.__setstate__(state)  # as pickle and skops load it
+    return loaded.predict(X)
+
+
+def assign():
+    model.coefs_, model.intercepts_ = state["coefs_"], state["intercepts_"]
+    return model.predict(X)
+
+
+CASES = {"load": load, "assign": assign}
+"""
+
+
+def test_a_crafted_huge_layer_is_refused_before_any_compiled_code_runs():
+    for case, outcome in _outcomes(HUGE_HIDDEN_LAYER).items():
+        assert outcome.startswith(f"ValueError: This {INVALID}"), (case, outcome)
+        assert "intercepts_[0] has 1 values for the 20000000 units" in outcome
