@@ -10,6 +10,7 @@ from functools import wraps
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import logsumexp
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -36,7 +37,8 @@ from sklearn.utils.validation import (
 )
 
 from ._checks import check_fitted_state, check_sparse_indices
-from ._network import LOSSES, forward_pass
+from ._diagnosis import warn_if_loss_rose
+from ._network import LOSSES, forward_pass, softplus
 from ._restarts import draw_seeds, train_restarts
 from ._sgd import unpack
 from ._training import (
@@ -240,6 +242,8 @@ class _BaseBackprop(BaseEstimator):
                     settings, layer_sizes, X.dtype, rng, incremental
                 )
                 state = train(data, settings, state, rng, settings.max_iter)
+        if not incremental:
+            warn_if_loss_rose(state.loss_curve, data, settings, state.learning_rate)
         self._warn_how_training_ended(state, incremental)
         self._store_state(state, incremental)
         # Kept as a plain tuple, so that later partial_fit calls continue the stream
@@ -695,12 +699,15 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         Single-label: rows sum to 1 (the sigmoid outputs, normalised; for two classes
         ``[1 - p, p]``). Multilabel: each label's own probability.
         """
-        Y_hat, _ = self._validated_output(X)
+        Y_hat, logits = self._validated_output(X)
         eps = np.finfo(Y_hat.dtype).eps
         if len(self.classes_) == 2 and not self._multilabel:
             Y_hat = np.hstack([1 - Y_hat, Y_hat])
         elif not self._multilabel:
-            Y_hat = Y_hat / Y_hat.sum(axis=1, keepdims=True)
+            # Normalised in log space, log sigmoid(z) = -softplus(-z), so that a row
+            # whose sigmoids all underflow to 0 still shares out 1.
+            log_Y_hat = -softplus(-logits)
+            Y_hat = np.exp(log_Y_hat - logsumexp(log_Y_hat, axis=1, keepdims=True))
         return np.clip(Y_hat, eps, 1 - eps)
 
     def predict_log_proba(self, X):

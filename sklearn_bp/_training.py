@@ -15,6 +15,7 @@ from typing import Callable, Optional
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from ._diagnosis import check_not_diverged
 from ._sgd import Inputs, StepRule, make_layout, pack, run_epoch, unpack
 
 #: Multiply-adds of a batch's largest product below which training keeps BLAS to one
@@ -204,18 +205,12 @@ def _run_one_epoch(data, settings, state, layout, rng):
         layout,
         rule,
     )
-    coefs, intercepts = unpack(params, layout)
-    # One pass over the weights: their squared norm is the penalty, and it is
-    # finite only if every weight is.
+    coefs, _ = unpack(params, layout)
     squared_norm = sum(float(np.vdot(W, W)) for W in coefs)
     loss = (data_loss + 0.5 * settings.alpha * squared_norm) / data.total_weight
-    finite = np.isfinite(squared_norm) and all(np.isfinite(b).all() for b in intercepts)
-    if not (np.isfinite(loss) and finite):
-        raise ValueError(
-            f"Training diverged: the loss became {loss} in epoch {state.n_iter + 1}. "
-            f"Lower learning_rate_init (now {settings.learning_rate_init}) or "
-            "momentum, or scale the inputs (for example with StandardScaler)."
-        )
+    check_not_diverged(
+        loss, params, state.n_iter + 1, data, settings, state.learning_rate
+    )
     state.params, state.velocity = params, velocity
     state.loss_curve.append(loss)
     state.n_iter += 1
