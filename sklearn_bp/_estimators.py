@@ -5,6 +5,7 @@ validation set, and hand plain arrays to ``_restarts`` / ``_training``. Every fi
 attribute is a plain numpy array, list or number.
 """
 
+import types
 import warnings
 from functools import wraps
 from numbers import Integral, Real
@@ -163,6 +164,11 @@ class _BaseBackprop(BaseEstimator):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+
+    def __init_subclass__(cls, **kwargs):
+        if "__init__" not in cls.__dict__:
+            cls.__init__ = _init_named_for(cls)
+        super().__init_subclass__(**kwargs)
 
     @_restore_on_failure
     def set_params(self, **params):
@@ -427,6 +433,21 @@ class _BaseBackprop(BaseEstimator):
         )
         activations, logits = forward_pass(self.coefs_, self.intercepts_, X)
         return activations[-1], logits
+
+
+def _init_named_for(cls):
+    """``_BaseBackprop.__init__`` under the subclass's name, so that an error in the
+    call (an unknown keyword) names the class the user called: Python 3.11 and later
+    take the name from the code object's ``co_qualname``."""
+    init = _BaseBackprop.__init__
+    qualname = f"{cls.__qualname__}.__init__"
+    code = init.__code__
+    if hasattr(code, "co_qualname"):
+        code = code.replace(co_qualname=qualname)
+    named = types.FunctionType(code, init.__globals__, init.__name__, init.__defaults__)
+    named.__kwdefaults__ = dict(init.__kwdefaults__)
+    named.__qualname__, named.__doc__ = qualname, init.__doc__
+    return named
 
 
 class BackpropClassifier(ClassifierMixin, _BaseBackprop):

@@ -216,9 +216,15 @@ def _run_one_epoch(data, settings, state, layout, rng):
     state.n_iter += 1
     state.t += data.visit_rows.size
     if settings.learning_rate == "invscaling":
-        state.learning_rate = (
-            settings.learning_rate_init / (state.t + 1) ** settings.power_t
-        )
+        state.learning_rate = _invscaling_rate(settings, state.t)
+
+
+def _invscaling_rate(settings, t):
+    """learning_rate_init / (t + 1) ** power_t: 0 once the power overflows."""
+    try:
+        return settings.learning_rate_init / (t + 1) ** settings.power_t
+    except OverflowError:
+        return 0.0
 
 
 def _record_progress(data, settings, state, layout):

@@ -3,6 +3,7 @@ caught, each cause gets its own advice, a rising loss is warned about, and predi
 never returns NaN for finite input."""
 
 import re
+import sys
 import warnings
 
 import numpy as np
@@ -130,3 +131,24 @@ def test_probabilities_of_outputs_that_all_underflow_still_sum_to_one():
     logits = model.decision_function(X_train)
     softmax = np.exp(logits - logits.max(axis=1, keepdims=True))
     assert_allclose(proba, softmax / softmax.sum(axis=1, keepdims=True))
+
+
+# ------------------------------------------------------- no raw internal errors
+def test_a_huge_power_t_lets_the_step_size_reach_zero():
+    # (t + 1) ** 200 overflows a float after the second epoch.
+    model = BackpropClassifier(learning_rate="invscaling", power_t=200, max_iter=5)
+    model.fit(X, y)
+    assert model._learning_rate == 0.0
+    assert np.isfinite(model.predict_proba(X)).all()
+
+
+@pytest.mark.parametrize("Estimator", [BackpropClassifier, BackpropRegressor])
+def test_an_unknown_keyword_names_the_class_called(Estimator):
+    # Python 3.10 names the function only, 3.11 and later its qualified name.
+    prefix = f"{Estimator.__name__}." if sys.version_info >= (3, 11) else ""
+    with pytest.raises(TypeError) as error:
+        Estimator(bogus=1)
+    assert str(error.value) == (
+        f"{prefix}__init__() got an unexpected keyword argument 'bogus'"
+    )
+    assert Estimator().get_params()["alpha"] == 0.1
