@@ -61,7 +61,12 @@ TARGET_HALF_RANGE = 0.4
 
 
 def _restore_on_failure(method):
-    """Undo every attribute change made by ``method`` if it raises."""
+    """Undo every attribute change made by ``method`` if it raises.
+
+    The rollback is a single assignment, the saved dict put in place of the
+    instance's, with no call before it: Python runs signal handlers only at calls
+    and backward jumps, so a second Ctrl-C cannot leave the state half restored.
+    """
 
     @wraps(method)
     def wrapper(self, *args, **kwargs):
@@ -69,8 +74,7 @@ def _restore_on_failure(method):
         try:
             return method(self, *args, **kwargs)
         except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
+            self.__dict__ = saved
             raise
 
     return wrapper

@@ -4,6 +4,8 @@ concurrency, memory. docs/reliability.rst states these guarantees."""
 import pickle
 import re
 import signal
+import subprocess
+import sys
 import threading
 import tracemalloc
 import warnings
@@ -356,6 +358,64 @@ def test_keyboard_interrupt_keeps_a_consistent_fitted_model(early_stopping):
     if early_stopping:
         assert clf.best_validation_score_ == max(clf.validation_scores_)
     assert np.all(np.isfinite(clf.predict_proba(X_big)))
+
+
+ROLLBACK_UNDER_INTERRUPTS = """
+import signal, warnings
+import numpy as np
+from sklearn_bp import BackpropClassifier
+
+warnings.simplefilter("ignore")
+rng = np.random.RandomState(0)
+model = BackpropClassifier(max_iter=2).fit(rng.normal(size=(20, 3)), np.arange(20) % 2)
+expected = dict(model.__dict__)
+armed = False
+
+
+def interrupt(signum, frame):  # Ctrl-C, but only during the failing call
+    if armed:
+        raise KeyboardInterrupt
+
+
+signal.signal(signal.SIGALRM, interrupt)
+signal.setitimer(signal.ITIMER_REAL, 2e-5, 2e-5)
+broken = interrupted = 0
+for trial in range(20_000):
+    try:
+        try:
+            armed = True
+            # Sets alpha, then fails on the unknown name: a rollback every time,
+            # which the timer interrupts at a different point each time.
+            model.set_params(alpha=3.0, bogus=1)
+        except ValueError:
+            pass
+        except KeyboardInterrupt:
+            interrupted += 1
+        finally:
+            armed = False
+    except KeyboardInterrupt:  # raised in a handler above: still a trial
+        pass
+    state = model.__dict__
+    same = state.keys() == expected.keys()
+    if not (same and all(state[k] is value for k, value in expected.items())):
+        broken += 1
+        model.__dict__ = dict(expected)
+signal.setitimer(signal.ITIMER_REAL, 0)
+print(broken, interrupted)
+"""
+
+
+def test_interrupts_during_a_rollback_never_leave_a_partial_state():
+    result = subprocess.run(
+        [sys.executable, "-c", ROLLBACK_UNDER_INTERRUPTS],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    broken, interrupted = map(int, result.stdout.split())
+    assert interrupted > 1000  # the timer did land inside the calls
+    assert broken == 0
 
 
 def test_saturated_outputs_keep_probabilities_inside_zero_one():
