@@ -1,6 +1,8 @@
 """Hard to break: bad input, failed calls, interrupts, saturation, persistence,
 concurrency, memory. docs/reliability.rst states these guarantees."""
 
+import json
+import os
 import pickle
 import re
 import signal
@@ -21,7 +23,6 @@ from sklearn.base import clone
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning, InconsistentVersionWarning
 from sklearn.metrics import log_loss
-from threadpoolctl import threadpool_limits
 
 from sklearn_bp import BackpropClassifier, BackpropRegressor
 
@@ -449,17 +450,89 @@ def test_inputs_are_never_modified_even_read_only_or_memory_mapped(tmp_path, spa
 
 
 # --------------------------------------------------------------------- reproducible
-def test_same_seed_gives_bit_identical_weights_for_any_blas_thread_count():
-    X_iris, y_iris = load_iris(return_X_y=True)
-    params = dict(early_stopping=True, random_state=0, max_iter=30, batch_size=8)
-    with threadpool_limits(1):
-        one = BackpropClassifier(**params).fit(X_iris, y_iris)
-    with threadpool_limits(2):
-        two = BackpropClassifier(**params).fit(X_iris, y_iris)
-    again = BackpropClassifier(**params).fit(X_iris, y_iris)
-    for a, b, c in zip(one.coefs_, two.coefs_, again.coefs_):
-        assert_array_equal(a, b)
-        assert_array_equal(a, c)
+THREAD_COUNT_CASES = """
+import hashlib, json, warnings
+import numpy as np
+from threadpoolctl import threadpool_info
+from sklearn_bp import BackpropClassifier
+
+warnings.simplefilter("ignore")
+rng = np.random.RandomState(0)
+X = rng.normal(size=(3000, 100))
+y = (X[:, 0] * X[:, 1] > 0).astype(int)
+CASES = {
+    # No BLAS at all, on a network whose products BLAS would thread.
+    "per-sample": (X[:300], dict(batch_size=1, max_iter=1)),
+    # Batch products of 1000 x 38 x 256 = 9.7M multiply-adds: one BLAS thread.
+    "mini-batch": (X[:, :38], dict(batch_size=1000, max_iter=3)),
+    "early stopping": (
+        X[:, :38], dict(batch_size=1000, max_iter=3, early_stopping=True)
+    ),
+}
+digests = {}
+for name, (X_case, params) in CASES.items():
+    model = BackpropClassifier(hidden_layer_sizes=256, random_state=0, **params)
+    model.fit(X_case, y[: len(X_case)])
+    weights = np.concatenate([W.ravel() for W in model.coefs_])
+    digests[name] = hashlib.sha256(weights.tobytes()).hexdigest()
+pools = [i for i in threadpool_info() if i["internal_api"] == "openblas"]
+threads = {pool["num_threads"] for pool in pools}
+print(json.dumps({"threads": sorted(threads), "digests": digests}))
+"""
+
+
+def test_weights_do_not_depend_on_the_blas_thread_count_where_documented():
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", THREAD_COUNT_CASES],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "OPENBLAS_NUM_THREADS": str(n_threads)},
+        )
+        for n_threads in (1, 2)
+    ]
+    outputs = []
+    for run in runs:
+        stdout, stderr = run.communicate(timeout=600)
+        assert run.returncode == 0, stderr
+        outputs.append(json.loads(stdout))
+    one, two = outputs
+    assert one["threads"] == [1] and two["threads"] == [2]
+    assert one["digests"] == two["digests"]
+
+
+def _same_weights(Estimator, X_case, y_case, order):
+    a = Estimator(max_iter=3, random_state=0).fit(X_case, y_case)
+    b = Estimator(max_iter=3, random_state=0).fit(X_case[order], y_case[order])
+    return all(np.array_equal(p, q) for p, q in zip(a.coefs_, b.coefs_))
+
+
+def test_row_order_does_not_matter_near_the_float_maximum():
+    # Ten features near 1.7e308: sums of them overflow unless scaled first.
+    X_huge = np.random.RandomState(0).uniform(0.5, 1, size=(30, 10)) * 1.7e308
+    order = np.random.RandomState(1).permutation(30)
+    labels = np.arange(30) % 2
+    assert _same_weights(BackpropClassifier, X_huge, labels, order)
+    assert _same_weights(BackpropClassifier, sp.csr_matrix(X_huge), labels, order)
+
+
+def test_rows_whose_projections_tie_are_ordered_by_content():
+    from sklearn_bp._visits import as_inputs, content_order
+
+    # The second feature is lost in rounding next to the first: every row's
+    # projections are equal, and only the content tells the rows apart.
+    X_ties = np.c_[np.full(40, 1e20), np.arange(40) % 8]
+    Y = (np.arange(40) % 2).astype(float)[:, None]
+    order = np.random.RandomState(1).permutation(40)
+    contents = []
+    for X_case, Y_case in ((X_ties, Y), (X_ties[order], Y[order])):
+        for inputs in (as_inputs(X_case), as_inputs(sp.csr_matrix(X_case))):
+            argsort = content_order(inputs, 2, Y_case)
+            visits = argsort(np.arange(40), np.ones(40))
+            contents.append(np.c_[X_case, Y_case][visits])
+    for content in contents[1:]:
+        assert_array_equal(content, contents[0])
 
 
 # ---------------------------------------------------------------------- persistence
