@@ -57,7 +57,6 @@ def warn_if_loss_rose(loss_curve, data, settings, learning_rate):
         "may predict no better than chance. "
         + " ".join(_causes(data, settings, learning_rate)),
         ConvergenceWarning,
-        stacklevel=4,
     )
 
 

@@ -440,15 +440,17 @@ class _BaseBackprop(BaseEstimator):
 
 
 def _init_named_for(cls):
-    """``_BaseBackprop.__init__`` under the subclass's name, so that an error in the
-    call (an unknown keyword) names the class the user called: Python 3.11 and later
-    take the name from the code object's ``co_qualname``."""
-    init = _BaseBackprop.__init__
+    """The ``__init__`` that ``cls`` inherits, under ``cls``'s name, so that an error in
+    the call (an unknown keyword) names the class the user called: Python 3.11 and
+    later take the name from the code object's ``co_qualname``."""
+    init = cls.__init__
     qualname = f"{cls.__qualname__}.__init__"
     code = init.__code__
     if hasattr(code, "co_qualname"):
         code = code.replace(co_qualname=qualname)
-    named = types.FunctionType(code, init.__globals__, init.__name__, init.__defaults__)
+    named = types.FunctionType(
+        code, init.__globals__, init.__name__, init.__defaults__, init.__closure__
+    )
     named.__kwdefaults__ = dict(init.__kwdefaults__)
     named.__qualname__, named.__doc__ = qualname, init.__doc__
     return named
