@@ -8,8 +8,8 @@ diverge but ends with a loss well above its first epoch's (``LOSS_RISE``) is not
 converging; it gets a warning.
 
 Either way the message names the likely causes, in the user's terms: an L2 penalty
-whose step overshoots, sample weights whose small sum makes it so, targets far
-outside the output range, a large learning rate, or unscaled features.
+whose step overshoots, targets far outside the output range, a large learning rate,
+or unscaled features.
 """
 
 import warnings
@@ -91,31 +91,20 @@ def _lower_the_step(settings, learning_rate):
 
 
 def _penalty_causes(data, settings, learning_rate):
-    """Each step multiplies the weights by ``1 - learning_rate * alpha / n`` (n the
-    sum of the sample weights) besides the data gradient: when ``learning_rate *
-    alpha / n`` is 2 or more, that factor is -1 or below and the weights grow
-    geometrically whatever the data. Blamed on alpha (or the weights) only if it
-    would be so at a sensible step size; else the step size is the cause."""
+    """Each visit of weight 1 multiplies the weights by ``1 - learning_rate * alpha /
+    n`` (n the sum of the sample weights) besides the data gradient: when
+    ``learning_rate * alpha / n`` is 2 or more, that factor is -1 or below and the
+    weights grow geometrically whatever the data. Blamed on alpha only if it would be
+    so at a sensible step size; else the step size is the cause. (Weights are counts
+    of at least 1 on average, so n is never below the number of rows.)"""
     n, alpha = data.total_weight, settings.alpha
-    sensible_rate = min(learning_rate, LARGE_LEARNING_RATE)
-    if not sensible_rate * alpha / n >= 2:
+    if not min(learning_rate, LARGE_LEARNING_RATE) * alpha / n >= 2:
         return []
-    factor = (
-        "each step multiplies the weights by 1 - learning_rate * alpha / n = "
-        f"{1 - learning_rate * alpha / n:.3g}"
-    )
-    n_rows = np.unique(data.visit_rows).size
-    if sensible_rate * alpha / n_rows < 2:
-        # With a weight of 1 per row the penalty's step would not overshoot.
-        return [
-            f"The sample weights sum to n = {n:.3g} over {n_rows} rows, so that "
-            f"{factor}: scale the weights up (for example to a mean of 1), since "
-            "alpha acts relative to their sum."
-        ]
     return [
-        f"alpha={alpha:g} is too large for this step size: with n = {n:.3g} "
-        f"(the sum of the sample weights), {factor}. Use alpha below "
-        f"2 n / learning_rate = {2 * n / learning_rate:.3g}, or a smaller "
+        f"alpha={alpha:g} is too large for this step size: with n = {n:.3g} (the sum "
+        "of the sample weights), each step multiplies the weights by "
+        f"1 - learning_rate * alpha / n = {1 - learning_rate * alpha / n:.3g}. Use "
+        f"alpha below 2 n / learning_rate = {2 * n / learning_rate:.3g}, or a smaller "
         "learning_rate_init."
     ]
 

@@ -5,13 +5,11 @@ validation set, and hand plain arrays to ``_restarts`` / ``_training``. Every fi
 attribute is a plain numpy array, list or number.
 """
 
-import types
 import warnings
 from functools import wraps
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import logsumexp
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -20,14 +18,11 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning, InconsistentVersionWarning
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import label_binarize
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import (
-    check_classification_targets,
-    type_of_target,
     unique_labels,
 )
 from sklearn.utils.validation import (
@@ -39,25 +34,28 @@ from sklearn.utils.validation import (
 
 from ._checks import check_fitted_state, check_sparse_indices
 from ._diagnosis import warn_if_loss_rose
-from ._network import LOSSES, forward_pass, softplus
-from ._restarts import draw_seeds, train_restarts
+from ._network import LOSSES, forward_pass
+from ._output_head import (
+    ClassifierHead,
+    RegressorHead,
+    dense_targets,
+    target_range_arrays,
+)
+from ._restarts import best_restart, draw_seeds, restart_tasks, run_restarts
 from ._sgd import unpack
 from ._training import (
     Settings,
+    StopOnInterrupt,
     TrainingData,
     TrainingState,
+    ValidationSet,
     blas_threads_for,
     initial_state,
     state_from_network,
     train,
 )
 from ._version import __version__
-from ._visits import as_inputs, content_order, expand_visits
-
-#: Regression targets are mapped affinely onto 0.5 +/- TARGET_HALF_RANGE = [0.1, 0.9],
-#: inside the open range of the sigmoid output, so that no target asks for an
-#: infinite logit.
-TARGET_HALF_RANGE = 0.4
+from ._visits import as_counts, as_inputs, content_order, expand_visits
 
 
 def _restore_on_failure(method):
@@ -169,11 +167,6 @@ class _BaseBackprop(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def __init_subclass__(cls, **kwargs):
-        if "__init__" not in cls.__dict__:
-            cls.__init__ = _init_named_for(cls)
-        super().__init_subclass__(**kwargs)
-
     @_restore_on_failure
     def set_params(self, **params):
         return super().set_params(**params)
@@ -211,12 +204,18 @@ class _BaseBackprop(BaseEstimator):
     # ----------------------------------------------------------------- fitting
 
     @_restore_on_failure
-    def _fit(self, X, y, sample_weight, *, incremental, classes=None):
-        """Validate, encode, train and store; on any failure the model is unchanged."""
+    def _fit(self, X, y, sample_weight, *, incremental, declared=None):
+        """Validate, encode, train and store; on any failure the model is unchanged.
+
+        ``declared`` is what a first partial_fit call declares about targets it may
+        not see yet (the classifier's ``classes``, the regressor's ``target_range``).
+        """
         fresh = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
         if not fresh:
             self._check_fitted_state(self.__dict__)
         hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        if not fresh:
+            self._check_same_hidden_layers(hidden)
         X, y = validate_data(
             self,
             check_sparse_indices(X),
@@ -230,28 +229,41 @@ class _BaseBackprop(BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
+        sample_weight = self._weigh_classes(y, sample_weight, incremental)
         if not np.any(sample_weight > 0):  # older scikit-learn lets it pass
             raise ValueError(
                 "Sample weights must contain at least one non-zero number."
             )
-        Y = self._encode_targets(y, sample_weight, fresh=fresh, classes=classes)
+        sample_weight = as_counts(sample_weight)
+        call = "partial_fit" if incremental else "fit"
+        head = self._new_head(y, sample_weight, declared) if fresh else self._head()
+        if not fresh:
+            self._check_continued_targets(head, y, declared, incremental)
+        Y = head.encode(y, X.dtype, loss=self.loss, call=call)
         settings = self._settings(incremental)
         rng = self._random_state(fresh)
-        data = self._training_data(X, y, Y, sample_weight, settings, rng)
-        layer_sizes = [X.shape[1], *hidden, Y.shape[1]]
-        with blas_threads_for(layer_sizes, settings.batch_size):
-            if fresh and not incremental:
-                seeds = draw_seeds(rng, self.n_init)
-                state, rng, criteria, best = train_restarts(
-                    data, settings, layer_sizes, X.dtype, seeds, self.n_jobs
+        data = self._training_data(X, y, Y, sample_weight, settings, rng, head)
+        layer_sizes = [X.shape[1], *hidden, head.n_outputs]
+        if fresh and not incremental:
+            X_train, tasks = restart_tasks(
+                data, settings, layer_sizes, X.dtype, draw_seeds(rng, self.n_init)
+            )
+            results = run_restarts(X_train, tasks, self.n_jobs)
+            best, criteria = best_restart(results, settings.early_stopping)
+            state = results[best].state
+            rng = np.random.RandomState()
+            rng.set_state(results[best].rng_state)
+            self._store_restarts(results, criteria, best)
+        else:
+            state, rng = self._continued_state(
+                settings, layer_sizes, X.dtype, rng, incremental
+            )
+            with blas_threads_for(layer_sizes, settings.batch_size):
+                state = train(
+                    data, settings, state, rng, settings.max_iter, StopOnInterrupt()
                 )
-                self.restart_losses_ = criteria.tolist()
-                self.best_restart_ = best
-            else:
-                state, rng = self._continued_state(
-                    settings, layer_sizes, X.dtype, rng, incremental
-                )
-                state = train(data, settings, state, rng, settings.max_iter)
+        if fresh:
+            self._store_head(head)
         if not incremental:
             warn_if_loss_rose(state.loss_curve, data, settings, state.learning_rate)
         self._warn_how_training_ended(state, incremental)
@@ -261,9 +273,27 @@ class _BaseBackprop(BaseEstimator):
         self._rng_state = rng.get_state()
         return self
 
-    def _training_data(self, X, y, Y, sample_weight, settings, rng):
+    def _weigh_classes(self, y, sample_weight, incremental):
+        """The sample weights times the class weights (none by default)."""
+        return sample_weight
+
+    def _check_same_hidden_layers(self, hidden):
+        fitted = [W.shape[1] for W in self.coefs_[:-1]]
+        if fitted != hidden:
+            raise ValueError(
+                f"hidden_layer_sizes={self.hidden_layer_sizes!r} differs from the "
+                f"fitted network's hidden layers {tuple(fitted)}: warm_start and "
+                "partial_fit continue the fitted network. Set warm_start=False (or "
+                "use a new estimator) to train a network of the new shape."
+            )
+
+    def _check_continued_targets(self, head, y, declared, incremental):
+        """Checks of the targets of a warm start or later partial_fit beyond what
+        the head's encoding checks (none by default)."""
+
+    def _training_data(self, X, y, Y, sample_weight, settings, rng, head):
         """The visits to train on, in canonical order when shuffling, and the
-        validation scorer under early stopping."""
+        validation set under early stopping."""
         inputs = as_inputs(X)
         rows = np.flatnonzero(sample_weight > 0)
         argsort_by_content = None
@@ -274,10 +304,15 @@ class _BaseBackprop(BaseEstimator):
                 # Each row is visited once, so the visits are in content order
                 # already; the keys are freed before the validation split.
                 argsort_by_content = None
-        validation_score = None
+        validation = None
         if settings.early_stopping:
-            rows, val_rows = self._split_validation(rows, y, rng)
-            validation_score = self._validation_scorer(X, val_rows, y, sample_weight)
+            rows, val_rows = self._split_validation(rows, head.stratify(y), rng)
+            validation = ValidationSet(
+                rows=val_rows,
+                y=y[val_rows],
+                sample_weight=sample_weight[val_rows],
+                head=head,
+            )
         visit_rows, visit_weights = expand_visits(rows, sample_weight, X.dtype)
         if argsort_by_content is not None:
             order = argsort_by_content(visit_rows, visit_weights)
@@ -288,7 +323,7 @@ class _BaseBackprop(BaseEstimator):
             visit_rows=visit_rows,
             visit_weights=visit_weights,
             total_weight=float(sample_weight[rows].sum()),
-            validation_score=validation_score,
+            validation=validation,
         )
 
     def _warn_how_training_ended(self, state, incremental):
@@ -332,22 +367,40 @@ class _BaseBackprop(BaseEstimator):
 
     def _continued_state(self, settings, layer_sizes, dtype, rng, incremental):
         """``(state, rng)`` to continue from: partial_fit keeps the optimizer's
-        memory, a warm-started fit starts a fresh optimizer on the kept weights, and
-        a first partial_fit starts from a random network."""
+        memory, a warm-started fit starts a fresh optimizer on the kept weights (the
+        ``"invscaling"`` schedule going on from ``t_``), and a first partial_fit
+        starts from a random network."""
         if not hasattr(self, "coefs_"):
             # A first partial_fit: a single restart, seeded as fit would seed it.
             rng = np.random.RandomState(draw_seeds(rng, 1)[0])
             return initial_state(layer_sizes, settings, rng, dtype), rng
-        state = state_from_network(self.coefs_, self.intercepts_, settings, dtype)
+        state = state_from_network(
+            self.coefs_, self.intercepts_, settings, dtype, t=self.t_
+        )
         if incremental:
             state.velocity = self._velocity.copy()
             state.learning_rate = self._learning_rate
-            state.t = self.t_
             state.n_iter = self.n_iter_
             state.loss_curve = list(self.loss_curve_)
-            state.best_loss = self.best_loss_
-            state.no_improvement_count = self._no_improvement_count
+            if self.best_loss_ is not None:
+                state.best_loss = self.best_loss_
+                state.no_improvement_count = self._no_improvement_count
+            # else: the last fit tracked a validation score (early stopping), which
+            # partial_fit does not; it tracks the training loss from here on.
         return state, rng
+
+    def _store_restarts(self, results, criteria, best):
+        """Every restart's figure and curves (empty for restarts that never ran)."""
+        self.restart_losses_ = criteria.tolist()
+        self.best_restart_ = best
+        self.restart_loss_curves_ = [
+            [] if r is None else list(r.state.loss_curve) for r in results
+        ]
+        self.restart_validation_scores_ = (
+            [[] if r is None else list(r.state.validation_scores) for r in results]
+            if self.early_stopping
+            else None
+        )
 
     def _store_state(self, state: TrainingState, incremental):
         coefs, intercepts = unpack(state.params, state.layout)
@@ -373,15 +426,18 @@ class _BaseBackprop(BaseEstimator):
         if incremental and not hasattr(self, "restart_losses_"):
             self.restart_losses_ = [self.loss_]
             self.best_restart_ = 0
+            self.restart_loss_curves_ = [list(self.loss_curve_)]
+            self.restart_validation_scores_ = None
 
-    def _split_validation(self, rows, y, rng):
-        """Hold out ``validation_fraction`` of the rows (stratified for classes)."""
+    def _split_validation(self, rows, labels, rng):
+        """Hold out ``validation_fraction`` of the rows (stratified by ``labels``
+        when there are some)."""
         try:
             train_rows, val_rows = train_test_split(
                 rows,
                 test_size=self.validation_fraction,
                 random_state=rng,
-                stratify=self._stratify_labels(y[rows]),
+                stratify=None if labels is None else labels[rows],
             )
         except ValueError as error:
             raise ValueError(
@@ -396,33 +452,8 @@ class _BaseBackprop(BaseEstimator):
             )
         return train_rows, val_rows
 
-    def _stratify_labels(self, y):
-        return None
-
-    def _validation_scorer(self, X, rows, y, sample_weight, chunk_size=4096):
-        """``score(coefs, intercepts)`` on the held-out rows of X.
-
-        The rows are read from X a chunk at a time rather than copied out, so early
-        stopping adds no copy of the validation data.
-        """
-        y_val, w_val = y[rows], sample_weight[rows]
-
-        def score(coefs, intercepts):
-            outputs, logits = [], []
-            for start in range(0, rows.size, chunk_size):
-                activations, z = forward_pass(
-                    coefs, intercepts, X[rows[start : start + chunk_size]]
-                )
-                outputs.append(activations[-1])
-                logits.append(z)
-            return self._score_outputs(
-                y_val, np.vstack(outputs), np.vstack(logits), w_val
-            )
-
-        return score
-
     def _check_target_shape(self, y):
-        return y
+        return dense_targets(y)
 
     def _validated_output(self, X):
         """(output activations, logits) for X, after checking it."""
@@ -437,23 +468,6 @@ class _BaseBackprop(BaseEstimator):
         )
         activations, logits = forward_pass(self.coefs_, self.intercepts_, X)
         return activations[-1], logits
-
-
-def _init_named_for(cls):
-    """The ``__init__`` that ``cls`` inherits, under ``cls``'s name, so that an error in
-    the call (an unknown keyword) names the class the user called: Python 3.11 and
-    later take the name from the code object's ``co_qualname``."""
-    init = cls.__init__
-    qualname = f"{cls.__qualname__}.__init__"
-    code = init.__code__
-    if hasattr(code, "co_qualname"):
-        code = code.replace(co_qualname=qualname)
-    named = types.FunctionType(
-        code, init.__globals__, init.__name__, init.__defaults__, init.__closure__
-    )
-    named.__kwdefaults__ = dict(init.__kwdefaults__)
-    named.__qualname__, named.__doc__ = qualname, init.__doc__
-    return named
 
 
 class BackpropClassifier(ClassifierMixin, _BaseBackprop):
@@ -478,8 +492,9 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
     alpha : float, default=0.1
         L2 penalty on the weights (not the intercepts), relative to the summed loss:
         the objective is ``(1/n) [sum_i w_i f_i + alpha/2 sum ||W||^2]`` with ``n`` the
-        sum of the sample weights, so each step adds ``(alpha / n) W`` to the gradient
-        whatever the batch size.
+        sum of the sample weights, so each step of unit-weight samples adds
+        ``(alpha / n) W`` to the gradient whatever the batch size (a visit of weight
+        ``w`` adds ``w`` times that).
 
     batch_size : int, default=1
         Samples per SGD step. 1 is the classic per-sample SGD; larger values average
@@ -533,12 +548,16 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         ``warm_start`` and ``partial_fit`` continue the network that was kept.
 
     n_jobs : int, default=None
-        Number of restarts trained in parallel (threads; the compiled training loops
-        release the GIL). Results are identical for every value.
+        Number of restarts trained in parallel with joblib: threads by default (the
+        compiled training loops release the GIL), or the backend of an enclosing
+        ``joblib.parallel_config``. Results are identical for every value and
+        backend.
 
     warm_start : bool, default=False
-        Continue from the fitted weights (with a fresh optimizer) instead of
-        starting anew.
+        Continue from the fitted weights instead of starting anew, with a fresh
+        optimizer (zero velocity, ``learning_rate_init``) except that the
+        ``"invscaling"`` schedule goes on from ``t_``. The network's shape and the
+        classes stay those of the first fit.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the restarts' initialisations, the validation split and the epoch
@@ -547,6 +566,14 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
     verbose : bool, default=False
         Print one line per epoch: epoch, loss, validation score (when there is one)
         and elapsed time.
+
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, as ``{label: weight}`` or ``"balanced"``
+        (``n_samples / (n_classes * np.bincount(y))``); for multilabel data one
+        dict per label, as in :func:`sklearn.utils.class_weight.compute_sample_weight`.
+        They multiply the sample weights, so that ``class_weight=cw`` trains exactly
+        as ``sample_weight=compute_sample_weight(cw, y)``. ``partial_fit`` takes a
+        dict only: "balanced" needs the class frequencies of the whole stream.
 
     Attributes
     ----------
@@ -577,7 +604,8 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         Epochs run by the last ``fit`` (or in all by ``partial_fit`` calls).
 
     t_ : int
-        Number of sample visits (SGD steps times batch size) in training.
+        Number of sample visits (SGD steps times batch size) since the network was
+        created: a warm start and ``partial_fit`` go on counting.
 
     n_layers_ : int
         Number of layers, input and output included.
@@ -591,6 +619,13 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
 
     best_restart_ : int
         Index of the restart that was kept.
+
+    restart_loss_curves_ : list of list of float
+        Every restart's ``loss_curve_`` (empty for a restart that an interrupt
+        skipped).
+
+    restart_validation_scores_ : list of list of float or None
+        Every restart's ``validation_scores_``, under early stopping.
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -610,8 +645,10 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
     -----
     Sample weights count samples: a weight ``k`` trains exactly as ``k`` copies of the
     row, and a fractional weight adds a partial copy whose gradient is scaled down
-    (``2.5`` trains as two copies plus one of weight ``0.5``). With ``shuffle=True``
-    the result does not depend on the order of the rows.
+    (``2.5`` trains as two copies plus one of weight ``0.5``). Weights whose mean is
+    below 1 (weights that sum to 1, for example) are relative: they are scaled up to
+    mean 1 first. With ``shuffle=True`` the result does not depend on the order of
+    the rows.
 
     ``predict_proba`` normalises the sigmoid outputs to sum to 1 for single-label
     data; its values are kept strictly inside (0, 1), so ``predict_log_proba`` is
@@ -638,104 +675,154 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
     array([[1., 0., 0.]])
     """
 
+    _parameter_constraints: dict = {
+        **_BaseBackprop._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(64,),
+        *,
+        loss="squared_error",
+        alpha=0.1,
+        batch_size=1,
+        learning_rate="constant",
+        learning_rate_init=0.2,
+        power_t=0.5,
+        momentum=0.0,
+        nesterovs_momentum=True,
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_init=1,
+        n_jobs=None,
+        warm_start=False,
+        random_state=None,
+        verbose=False,
+        class_weight=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes,
+            loss=loss,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            shuffle=shuffle,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_init=n_init,
+            n_jobs=n_jobs,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.class_weight = class_weight
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
+        """Train the network on (X, y): ``n_init`` restarts, the best one kept.
+
+        With ``warm_start=True`` and a fitted model, continue training it instead.
+        ``sample_weight`` counts samples (see the user guide's "Sample weights").
+        """
         return self._fit(X, y, sample_weight, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch of SGD over (X, y), continuing the fitted network.
+
+        ``classes`` (every class the stream will contain) is required on the first
+        call, and must not change later.
+        """
         if classes is None and not hasattr(self, "coefs_"):
             raise ValueError("classes must be passed on the first call to partial_fit.")
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+        return self._fit(X, y, sample_weight, incremental=True, declared=classes)
 
-    def _encode_targets(self, y, sample_weight, *, fresh, classes):
-        """0/1 indicators: one output for two classes, else one per class or label."""
-        if y.dtype == object and len({isinstance(v, str) for v in np.ravel(y)}) > 1:
-            raise ValueError(
-                "y mixes string and numeric labels; convert them to one type, "
-                "for example with y.astype(str)."
-            )
-        check_classification_targets(y)
-        kind = type_of_target(y)
-        if fresh:
-            classes = unique_labels(y if classes is None else classes)
-            if kind != "multilabel-indicator" and len(classes) < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs samples of at least 2 classes, but "
-                    f"the data contain only one class: {classes[0]!s}."
-                )
-            self.classes_ = classes
-            self._multilabel = kind == "multilabel-indicator"
-        elif classes is not None and not np.array_equal(
-            unique_labels(classes), self.classes_
-        ):
-            raise ValueError(
-                f"classes={classes!r} is not the same as on the first call to "
-                f"partial_fit, which was {self.classes_!r}."
-            )
-        if self._multilabel:
-            if kind != "multilabel-indicator" or y.shape[1] != len(self.classes_):
-                raise ValueError(
-                    "The model was fitted on multilabel targets with "
-                    f"{len(self.classes_)} labels; got targets of type {kind!r}."
-                )
-            return np.asarray(y, dtype=sample_weight.dtype)
-        unseen = np.setdiff1d(unique_labels(y), self.classes_)
-        if unseen.size:
-            raise ValueError(
-                f"y contains classes not seen when the model was first fitted: "
-                f"{unseen.tolist()}. Pass every class to the first partial_fit call "
-                "through `classes=`."
-            )
-        Y = label_binarize(y, classes=self.classes_)
-        return Y.astype(sample_weight.dtype)
+    def _new_head(self, y, sample_weight, classes):
+        return ClassifierHead.from_targets(
+            y, classes, estimator_name=type(self).__name__
+        )
 
-    def _stratify_labels(self, y):
-        return None if self._multilabel else y
+    def _head(self):
+        return ClassifierHead(classes=self.classes_, multilabel=self._multilabel)
+
+    def _store_head(self, head):
+        self.classes_ = head.classes
+        self._multilabel = head.multilabel
+
+    def _weigh_classes(self, y, sample_weight, incremental):
+        if self.class_weight is None:
+            return sample_weight
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: it needs "
+                "the class frequencies of the whole stream. Compute them with "
+                "sklearn.utils.class_weight.compute_class_weight('balanced', "
+                "classes=classes, y=y) on a large enough sample of the targets, and "
+                "pass the resulting dict as class_weight."
+            )
+        class_weights = compute_sample_weight(self.class_weight, y)
+        return sample_weight * class_weights.astype(sample_weight.dtype)
+
+    def _check_continued_targets(self, head, y, classes, incremental):
+        if incremental:
+            if classes is not None and not np.array_equal(
+                unique_labels(classes), head.classes
+            ):
+                raise ValueError(
+                    f"classes={classes!r} is not the same as on the first call to "
+                    f"partial_fit, which was {head.classes!r}."
+                )
+            return
+        # A warm-started fit learns the classes of the first fit and no others,
+        # as scikit-learn's MLP requires.
+        if head.multilabel or y.ndim != 1:
+            return  # the encoding checks the kind and the label count
+        labels = unique_labels(y)
+        if not np.array_equal(labels, head.classes):
+            raise ValueError(
+                "A warm-started fit needs y with the same classes as the first fit: "
+                f"it had {head.classes.tolist()}, y has {labels.tolist()}. Set "
+                "warm_start=False to fit the new classes."
+            )
 
     def _check_target_shape(self, y):
         # A column vector of labels is single-label data: flatten it, with the
         # DataConversionWarning scikit-learn gives.
+        y = dense_targets(y)
         if y.ndim == 2 and y.shape[1] == 1:
             return column_or_1d(y, warn=True)
         return y
 
-    def _score_outputs(self, y, Y_hat, logits, sample_weight):
-        return accuracy_score(y, self._labels(logits), sample_weight=sample_weight)
-
-    def _labels(self, logits):
-        if self._multilabel:
-            return (logits > 0).astype(int)
-        if len(self.classes_) == 2:
-            return self.classes_[(logits[:, 0] > 0).astype(int)]
-        return self.classes_[np.argmax(logits, axis=1)]
-
     def decision_function(self, X):
         """Output-layer pre-activations (logits): shape (n_samples,) for two classes."""
         _, logits = self._validated_output(X)
-        return logits[:, 0] if logits.shape[1] == 1 and not self._multilabel else logits
+        return self._head().decision(logits)
 
     def predict(self, X):
         """Predicted class labels (an indicator matrix for multilabel targets)."""
         _, logits = self._validated_output(X)
-        return self._labels(logits)
+        return self._head().labels(logits)
 
     def predict_proba(self, X):
-        """Class probabilities, strictly inside (0, 1).
+        """Class probabilities, strictly inside (0, 1), computed from the logits.
 
         Single-label: rows sum to 1 (the sigmoid outputs, normalised; for two classes
         ``[1 - p, p]``). Multilabel: each label's own probability.
         """
-        Y_hat, logits = self._validated_output(X)
-        eps = np.finfo(Y_hat.dtype).eps
-        if len(self.classes_) == 2 and not self._multilabel:
-            Y_hat = np.hstack([1 - Y_hat, Y_hat])
-        elif not self._multilabel:
-            # Normalised in log space, log sigmoid(z) = -softplus(-z), so that a row
-            # whose sigmoids all underflow to 0 still shares out 1.
-            log_Y_hat = -softplus(-logits)
-            Y_hat = np.exp(log_Y_hat - logsumexp(log_Y_hat, axis=1, keepdims=True))
-        return np.clip(Y_hat, eps, 1 - eps)
+        _, logits = self._validated_output(X)
+        return self._head().proba(logits)
 
     def predict_log_proba(self, X):
         """Logarithm of ``predict_proba``; always finite."""
@@ -768,8 +855,9 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
     alpha : float, default=0.1
         L2 penalty on the weights (not the intercepts), relative to the summed loss:
         the objective is ``(1/n) [sum_i w_i f_i + alpha/2 sum ||W||^2]`` with ``n`` the
-        sum of the sample weights, so each step adds ``(alpha / n) W`` to the gradient
-        whatever the batch size.
+        sum of the sample weights, so each step of unit-weight samples adds
+        ``(alpha / n) W`` to the gradient whatever the batch size (a visit of weight
+        ``w`` adds ``w`` times that).
 
     batch_size : int, default=1
         Samples per SGD step. 1 is the classic per-sample SGD; larger values average
@@ -823,12 +911,16 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
         ``warm_start`` and ``partial_fit`` continue the network that was kept.
 
     n_jobs : int, default=None
-        Number of restarts trained in parallel (threads; the compiled training loops
-        release the GIL). Results are identical for every value.
+        Number of restarts trained in parallel with joblib: threads by default (the
+        compiled training loops release the GIL), or the backend of an enclosing
+        ``joblib.parallel_config``. Results are identical for every value and
+        backend.
 
     warm_start : bool, default=False
-        Continue from the fitted weights (with a fresh optimizer) instead of
-        starting anew.
+        Continue from the fitted weights instead of starting anew, with a fresh
+        optimizer (zero velocity, ``learning_rate_init``) except that the
+        ``"invscaling"`` schedule goes on from ``t_``. The network's shape and the
+        classes stay those of the first fit.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the restarts' initialisations, the validation split and the epoch
@@ -867,7 +959,8 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
         Epochs run by the last ``fit`` (or in all by ``partial_fit`` calls).
 
     t_ : int
-        Number of sample visits (SGD steps times batch size) in training.
+        Number of sample visits (SGD steps times batch size) since the network was
+        created: a warm start and ``partial_fit`` go on counting.
 
     n_layers_ : int
         Number of layers, input and output included.
@@ -881,6 +974,13 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
 
     best_restart_ : int
         Index of the restart that was kept.
+
+    restart_loss_curves_ : list of list of float
+        Every restart's ``loss_curve_`` (empty for a restart that an interrupt
+        skipped).
+
+    restart_validation_scores_ : list of list of float or None
+        Every restart's ``validation_scores_``, under early stopping.
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -902,7 +1002,8 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
     ``center +/- 1.25 * half_range`` of the training targets (``center`` and
     ``half_range`` from ``target_min_`` and ``target_max_``): the model cannot
     extrapolate far beyond the targets it was trained on. Targets of a later
-    ``partial_fit`` outside that range are learned only as far as the range allows.
+    ``partial_fit`` outside that range are learned only as far as the range allows,
+    with a warning (and clipped to the sigmoid's range under ``loss="log_loss"``).
 
     Sample weights count samples, as for :class:`BackpropClassifier`.
 
@@ -969,44 +1070,56 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
+        """Train the network on (X, y): ``n_init`` restarts, the best one kept.
+
+        With ``warm_start=True`` and a fitted model, continue training it instead.
+        ``sample_weight`` counts samples (see the user guide's "Sample weights").
+        """
         return self._fit(X, y, sample_weight, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
-        return self._fit(X, y, sample_weight, incremental=True)
+    def partial_fit(self, X, y, sample_weight=None, target_range=None):
+        """One epoch of SGD over (X, y), continuing the fitted network.
 
-    def _encode_targets(self, y, sample_weight, *, fresh, classes=None):
-        """Map each target column affinely onto [0.1, 0.9], using the range of the
-        samples of positive weight in the first fit."""
-        Y = np.asarray(y, dtype=sample_weight.dtype)
-        Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
-        if fresh:
-            weighted = Y[sample_weight > 0]
-            self.target_min_ = weighted.min(axis=0)
-            self.target_max_ = weighted.max(axis=0)
-            self._single_output = np.ndim(y) == 1
-        elif Y.shape[1] != self.target_min_.size:
+        ``target_range=(low, high)`` on the first call fixes the range that the
+        targets are mapped from (scalars, or one value per output), for a stream of
+        chunks whose first does not span every target; by default the first call's
+        targets fix it. Later calls must not pass another range.
+        """
+        return self._fit(X, y, sample_weight, incremental=True, declared=target_range)
+
+    def _new_head(self, y, sample_weight, target_range=None):
+        return RegressorHead.from_targets(y, sample_weight, target_range)
+
+    def _check_continued_targets(self, head, y, target_range, incremental):
+        if target_range is None:
+            return
+        low, high = target_range_arrays(
+            target_range, head.n_outputs, head.target_min.dtype
+        )
+        if not (
+            np.array_equal(low, head.target_min)
+            and np.array_equal(high, head.target_max)
+        ):
             raise ValueError(
-                f"y has {Y.shape[1]} outputs, but the model was fitted with "
-                f"{self.target_min_.size}."
+                f"target_range={target_range!r} differs from the range fixed by the "
+                f"first call ({head.target_min.tolist()}, {head.target_max.tolist()}); "
+                "the target mapping cannot change once the network is trained."
             )
-        center, half_range = self._target_scaling()
-        return 0.5 + TARGET_HALF_RANGE * (Y - center) / half_range
 
-    def _target_scaling(self):
-        center = (self.target_max_ + self.target_min_) / 2
-        half_range = (self.target_max_ - self.target_min_) / 2
-        return center, np.where(half_range > 0, half_range, 1.0)
+    def _head(self):
+        return RegressorHead(
+            target_min=self.target_min_,
+            target_max=self.target_max_,
+            single_output=self._single_output,
+        )
 
-    def _decode(self, Y_hat):
-        center, half_range = self._target_scaling()
-        y = center + (Y_hat - 0.5) * half_range / TARGET_HALF_RANGE
-        return y[:, 0] if self._single_output else y
-
-    def _score_outputs(self, y, Y_hat, logits, sample_weight):
-        return r2_score(y, self._decode(Y_hat), sample_weight=sample_weight)
+    def _store_head(self, head):
+        self.target_min_ = head.target_min
+        self.target_max_ = head.target_max
+        self._single_output = head.single_output
 
     def predict(self, X):
         """Predicted targets, in the original units."""
         Y_hat, _ = self._validated_output(X)
-        return self._decode(Y_hat)
+        return self._head().decode(Y_hat)

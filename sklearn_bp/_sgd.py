@@ -7,12 +7,16 @@ weight 1, and a fractional remainder adds one visit of that smaller weight (see
 
 A step over a batch of ``B`` visits (``B = 1`` is the classic per-sample SGD) is
 
-    g = (1/B) * sum_{visits v} w_v * grad f_v  +  (alpha/n) * W     (W: weights only)
+    g = (1/B) * sum_{visits v} w_v * grad f_v  +  (alpha/n) * (sum_v w_v / B) * W
     velocity <- momentum * velocity - learning_rate * g
     params   <- params + velocity          (Nesterov: + momentum * velocity - lr * g)
 
-with every gradient of a step taken at the weights the step starts from. With
-``momentum = 0`` this is ``params <- params - learning_rate * g``.
+with every gradient of a step taken at the weights the step starts from (W: weights
+only, intercepts are not penalised). With ``momentum = 0`` this is
+``params <- params - learning_rate * g``. Each visit carries its share of the L2
+penalty in proportion to its weight, so that over an epoch the steps add up to the
+gradient of the objective of ``_network.loss_and_gradients``; with unit weights the
+penalty term is ``(alpha/n) * W``.
 
 All parameters live in one flat vector; ``Layout`` says where each layer's matrix
 ``coefs[k]`` (row-major, shape ``(sizes[k], sizes[k+1])``) and intercepts sit, and
@@ -35,7 +39,8 @@ Layout = namedtuple(
 #: The representation not in use is an empty placeholder.
 Inputs = namedtuple("Inputs", ["is_sparse", "dense", "data", "indices", "indptr"])
 
-#: One epoch's step rule. ``l2`` is ``alpha / n``, added as ``l2 * W`` to each step.
+#: One epoch's step rule. ``l2`` is ``alpha / n``, added as ``l2 * w * W`` to the
+#: step of a visit of weight ``w`` (the batch's mean weight for a mini-batch).
 StepRule = namedtuple(
     "StepRule",
     ["learning_rate", "momentum", "nesterov", "l2", "log_loss", "batch_size"],
@@ -196,18 +201,19 @@ def _sample_epoch(
     for i in range(dense_row.size):  # zeroed by a loop: np.zeros compiles slowly
         dense_row[i] = 0.0
     y_hat = _units(units, layout, n_layers - 1)
-    lr, mu, l2 = rule.learning_rate, rule.momentum, rule.l2
+    lr, mu = rule.learning_rate, rule.momentum
     # For sparse rows, the first layer is kept as scale * coefs[0] during the
     # epoch, so that its L2 decay costs one multiplication (see the step below);
     # the scale is folded back into the weights before it gets small, and at the
     # end. A step of more than half the weights (lr * l2 >= 0.5) is not a sensible
     # setting, but it is applied exactly, to every row, rather than as a scale.
-    lazy_decay = inputs.is_sparse and mu == 0.0 and lr * l2 < 0.5
+    lazy_decay = inputs.is_sparse and mu == 0.0 and lr * rule.l2 < 0.5
     scale = 1.0
     total_loss = 0.0
     for t in range(order.size):
         v = order[t]
         row, weight = visit_rows[v], visit_weights[v]
+        l2 = rule.l2 * weight  # the visit's share of the penalty
         # The row as (values, columns); for a dense row, columns is empty.
         if inputs.is_sparse:
             start, stop = inputs.indptr[row], inputs.indptr[row + 1]
@@ -430,14 +436,22 @@ def _batch_epoch(
                     for i in range(below.shape[1]):
                         below[r, i] *= A[r, i] * (1.0 - A[r, i])
 
-        # The step from the mean gradient, g = grad / B + l2 W (no L2 on the
-        # intercepts): W -= lr * g, or its momentum form; it clears grad.
-        l2 = rule.l2
+        # The step from the mean gradient, g = grad / B + l2 * mean(w) * W (no L2
+        # on the intercepts): W -= lr * g, or its momentum form; it clears grad.
+        weight_sum = 0.0
+        for r in range(n_rows):
+            weight_sum += weights[r]
+        l2 = rule.l2 * (weight_sum / n_rows)
         for k in range(n_layers):
-            weights, intercepts = layout.coef_offsets[k], layout.intercept_offsets[k]
-            end = intercepts + layout.sizes[k + 1]
-            _step_segment(params, grad, velocity, weights, intercepts, rule, n_rows, l2)
-            _step_segment(params, grad, velocity, intercepts, end, rule, n_rows, 0.0)
+            coef_start = layout.coef_offsets[k]
+            intercept_start = layout.intercept_offsets[k]
+            end = intercept_start + layout.sizes[k + 1]
+            _step_segment(
+                params, grad, velocity, coef_start, intercept_start, rule, n_rows, l2
+            )
+            _step_segment(
+                params, grad, velocity, intercept_start, end, rule, n_rows, 0.0
+            )
     return total_loss
 
 

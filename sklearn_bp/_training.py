@@ -8,14 +8,17 @@ caller's state is never modified, so a failure leaves it as it was.
 import contextlib
 import copy
 import functools
+import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Any, Optional
 
 import numpy as np
+import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController
 
 from ._diagnosis import check_not_diverged
+from ._network import forward_pass
 from ._sgd import Inputs, StepRule, make_layout, pack, run_epoch, unpack
 
 #: Multiply-adds of a batch's largest product below which training keeps BLAS to one
@@ -43,16 +46,55 @@ class Settings:
     verbose: bool
 
 
-@dataclass
+@dataclass(frozen=True)
+class ValidationSet:
+    """Held-out rows of the training inputs, scored by the output head.
+
+    The rows are read from the inputs a chunk at a time rather than copied out, so
+    early stopping adds no copy of the validation data.
+    """
+
+    rows: np.ndarray
+    y: np.ndarray
+    sample_weight: np.ndarray
+    head: Any  # an _output_head head: score(y, Y_hat, logits, sample_weight)
+    chunk_size: int = 4096
+
+    def score(self, inputs, n_features, coefs, intercepts):
+        X = as_matrix(inputs, n_features)
+        outputs, logits = [], []
+        for start in range(0, self.rows.size, self.chunk_size):
+            chunk = self.rows[start : start + self.chunk_size]
+            activations, z = forward_pass(coefs, intercepts, X[chunk])
+            outputs.append(activations[-1])
+            logits.append(z)
+        return self.head.score(
+            self.y, np.vstack(outputs), np.vstack(logits), self.sample_weight
+        )
+
+
+def as_matrix(inputs, n_features):
+    """The inputs as a dense array or a CSR matrix again (views, no copy)."""
+    if not inputs.is_sparse:
+        return inputs.dense
+    shape = (inputs.indptr.size - 1, n_features)
+    return sp.csr_matrix((inputs.data, inputs.indices, inputs.indptr), shape=shape)
+
+
+@dataclass(frozen=True)
 class TrainingData:
-    """What one training run visits, and how it scores a network on held-out data."""
+    """What one training run visits, and the held-out data it is scored on."""
 
     inputs: Inputs
     Y: np.ndarray
     visit_rows: np.ndarray
     visit_weights: np.ndarray
     total_weight: float
-    validation_score: Optional[Callable] = None  # (coefs, intercepts) -> float
+    validation: Optional[ValidationSet] = None
+
+    def validation_score(self, coefs, intercepts):
+        n_features = coefs[0].shape[0]
+        return self.validation.score(self.inputs, n_features, coefs, intercepts)
 
 
 @dataclass
@@ -87,13 +129,41 @@ def blas_threads_for(layer_sizes, batch_size):
 
     Mini-batch products of a few million multiply-adds or fewer lose more to
     threading overhead than they gain on a loaded two-core machine
-    (``benchmarks/run.py`` measures both). Entered once per fit, in the calling
-    thread: the limit is process-wide.
+    (``benchmarks/run.py`` measures both). The limit is process-wide, so it is
+    shared by every training that needs it at the same time: the first to enter
+    sets it, the last to leave restores the thread pools as they were.
     """
     largest = max(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
     if batch_size * largest >= SMALL_PRODUCT:
         return contextlib.nullcontext()
-    return _blas_controller().limit(limits=1, user_api="blas")
+    return _ONE_BLAS_THREAD
+
+
+class _SharedBlasLimit:
+    """A reference-counted one-thread BLAS limit, safe for overlapping trainings.
+
+    threadpoolctl's own context restores the limits it found when it was entered;
+    two of them overlapping in threads would restore each other's limit, leaving
+    the process at one thread.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._users = 0
+        self._limiter = None
+
+    def __enter__(self):
+        with self._lock:
+            if self._users == 0:
+                self._limiter = _blas_controller().limit(limits=1, user_api="blas")
+            self._users += 1
+
+    def __exit__(self, *exc_info):
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                self._limiter.restore_original_limits()
+                self._limiter = None
 
 
 @functools.cache
@@ -101,6 +171,9 @@ def _blas_controller():
     """The process's thread pools, found once: finding them means reading the
     list of loaded libraries (~10 ms), too slow to repeat for every fit."""
     return ThreadpoolController()
+
+
+_ONE_BLAS_THREAD = _SharedBlasLimit()
 
 
 def initial_state(layer_sizes, settings, rng, dtype):
@@ -123,19 +196,68 @@ def initial_state(layer_sizes, settings, rng, dtype):
     )
 
 
-def state_from_network(coefs, intercepts, settings, dtype):
-    """A fresh optimizer around existing weights (warm start)."""
+def state_from_network(coefs, intercepts, settings, dtype, t=0):
+    """A fresh optimizer around existing weights (warm start).
+
+    The velocity starts at zero and the step at ``learning_rate_init``, except that
+    the ``"invscaling"`` schedule goes on from the ``t`` samples already seen.
+    """
     params = pack(coefs, intercepts, dtype)
     sizes = (coefs[0].shape[0],) + tuple(W.shape[1] for W in coefs)
     return TrainingState(
         layer_sizes=sizes,
         params=params,
         velocity=np.zeros_like(params),
-        learning_rate=settings.learning_rate_init,
+        learning_rate=_scheduled_rate(settings, t),
+        t=t,
     )
 
 
-def train(data, settings, state, rng, max_epochs, stop=None):
+class Hooks:
+    """What a training run tells its caller, and the caller's say in it.
+
+    The base class observes nothing and never stops training. A training run may
+    take place in another process, with its own copy of the hooks, so hooks must
+    pickle; within one process, threads share them.
+    """
+
+    def restart_begin(self, restart):
+        """Restart ``restart`` is about to begin; return False to skip it."""
+        return True
+
+    def epoch_end(self, restart, state):
+        """An epoch of ``restart`` ended in ``state``; return True to stop now."""
+        return False
+
+    def interrupted(self, restart):
+        """A ``KeyboardInterrupt`` arrived while ``restart`` was training."""
+
+    def restart_end(self, restart, result):
+        """Restart ``restart`` ended with ``result`` (a ``RestartResult``)."""
+
+
+class StopOnInterrupt(Hooks):
+    """After a Ctrl-C, every restart stops at its next epoch end, and restarts not
+    yet begun are skipped.
+
+    A plain flag: threads of one process share it; a process backend's worker has
+    its own copy, and the interrupt then ends the parallel call itself.
+    """
+
+    def __init__(self):
+        self.stop = False
+
+    def restart_begin(self, restart):
+        return not self.stop
+
+    def epoch_end(self, restart, state):
+        return self.stop
+
+    def interrupted(self, restart):
+        self.stop = True
+
+
+def train(data, settings, state, rng, max_epochs, hooks=None, restart=0):
     """Run up to ``max_epochs`` epochs of SGD from ``state``; return the new state.
 
     Stops early when the training loss (or, with early stopping, the validation score)
@@ -143,12 +265,13 @@ def train(data, settings, state, rng, max_epochs, stop=None):
     first divides the learning rate by 5, and stops once it falls below 1e-6.
     ``state.stopped`` tells whether training ended before ``max_epochs``.
 
-    A ``KeyboardInterrupt`` ends training between epochs: the state then holds the
-    last complete epoch (the best one, under early stopping), ``state.interrupted`` is
-    set, and so is the ``stop`` event (a ``threading.Event``), which other trainings
-    sharing it check before each epoch. An interrupt before the first epoch is over
-    propagates, since there is no trained network to keep.
+    After every epoch ``hooks.epoch_end`` may stop training, which then counts as
+    interrupted. A ``KeyboardInterrupt`` ends training between epochs: the state
+    then holds the last complete epoch (the best one, under early stopping),
+    ``state.interrupted`` is set and ``hooks.interrupted`` is told. An interrupt
+    before the first epoch is over propagates, since there is no network to keep.
     """
+    hooks = Hooks() if hooks is None else hooks
     state = state.copy()
     state.stopped = False
     first_epoch = state.n_iter
@@ -156,9 +279,6 @@ def train(data, settings, state, rng, max_epochs, stop=None):
     start = time.perf_counter()
     try:
         for _ in range(max_epochs):
-            if stop is not None and stop.is_set():
-                state.stopped = state.interrupted = True
-                break
             _run_one_epoch(data, settings, state, layout, rng)
             _record_progress(data, settings, state, layout)
             if settings.verbose:
@@ -167,9 +287,11 @@ def train(data, settings, state, rng, max_epochs, stop=None):
                 if _should_stop(settings, state):
                     state.stopped = True
                     break
+            if hooks.epoch_end(restart, state):
+                state.stopped = state.interrupted = True
+                break
     except KeyboardInterrupt:
-        if stop is not None:
-            stop.set()
+        hooks.interrupted(restart)
         if state.n_iter == first_epoch:
             raise
         state.stopped = state.interrupted = True
@@ -216,11 +338,15 @@ def _run_one_epoch(data, settings, state, layout, rng):
     state.n_iter += 1
     state.t += data.visit_rows.size
     if settings.learning_rate == "invscaling":
-        state.learning_rate = _invscaling_rate(settings, state.t)
+        state.learning_rate = _scheduled_rate(settings, state.t)
 
 
-def _invscaling_rate(settings, t):
-    """learning_rate_init / (t + 1) ** power_t: 0 once the power overflows."""
+def _scheduled_rate(settings, t):
+    """The step after ``t`` samples: ``learning_rate_init / (t + 1) ** power_t``
+    under ``"invscaling"`` (once training has begun; 0 once the power overflows),
+    else ``learning_rate_init``."""
+    if settings.learning_rate != "invscaling" or t == 0:
+        return settings.learning_rate_init
     try:
         return settings.learning_rate_init / (t + 1) ** settings.power_t
     except OverflowError:
@@ -230,7 +356,7 @@ def _invscaling_rate(settings, t):
 def _record_progress(data, settings, state, layout):
     """Track the best loss or validation score and count epochs without progress."""
     loss = state.loss_curve[-1]
-    if settings.early_stopping and data.validation_score is not None:
+    if settings.early_stopping and data.validation is not None:
         score = data.validation_score(*unpack(state.params, layout))
         state.validation_scores.append(score)
         improved = score >= state.best_validation_score + settings.tol

@@ -3,7 +3,13 @@
 Sample weights count samples. A row of weight ``w`` is visited ``floor(w)`` times with
 weight 1 per epoch, plus once with weight ``w - floor(w)`` when that is positive: an
 integer weight ``k`` trains exactly as ``k`` copies of the row, and a fractional weight
-is a partial copy whose gradient is scaled down. Rows of weight 0 are never visited.
+is a partial copy whose gradient (and share of the L2 penalty) is scaled down. Rows of
+weight 0 are never visited.
+
+Weights whose mean over the rows of positive weight is below 1 (weights that sum to 1,
+or fractions such as AdaBoost's) are not counts of anything: they are first scaled up
+to mean 1, so that their overall scale does not matter and a data set weighted by
+``1/n`` trains as the unweighted one.
 
 With shuffling on, rows and visits are first put in a canonical order that depends only
 on their content (features, targets and weight), so that with a fixed ``random_state``
@@ -161,9 +167,42 @@ def content_order(inputs, n_features, Y):
     return argsort
 
 
+#: An epoch visits at most this many times as many rows as there are: a weight asks
+#: for as many visits as it counts copies, and a weight of 1e9 must not become a
+#: billion visits (and gigabytes of visit indices).
+MAX_VISITS_PER_ROW = 1000
+
+
+def as_counts(sample_weight):
+    """The weights as counts: scaled up to mean 1 over the rows of positive weight
+    when their mean there is below 1, unchanged otherwise.
+
+    Scaled weights within a few rounding errors of a whole number are that number,
+    so that uniform weights become exactly 1 rather than 1 plus a sliver (which
+    would add a visit of weight 1e-16).
+    """
+    mean = sample_weight[sample_weight > 0].mean()
+    if mean >= 1:
+        return sample_weight
+    scaled = sample_weight / mean
+    whole = np.round(scaled)
+    eps = np.finfo(scaled.dtype).eps
+    near = np.abs(scaled - whole) <= 16 * eps * np.maximum(whole, 1)
+    return np.where(near, whole, scaled)
+
+
 def expand_visits(rows, sample_weight, dtype):
     """(visit_rows, visit_weights): each row repeated as its weight says, in order."""
     weights = sample_weight[rows]
+    n_visits = float(np.ceil(weights).sum())
+    if n_visits > MAX_VISITS_PER_ROW * max(rows.size, 1):
+        raise ValueError(
+            f"The sample weights ask for {n_visits:.3g} visits per epoch to "
+            f"{rows.size} rows: weights count samples, and a weight of k visits its "
+            f"row k times. At most {MAX_VISITS_PER_ROW} visits per row on average "
+            "are allowed; divide sample_weight by a constant to use it as relative "
+            "weights (weights whose mean is below 1 are read as relative weights)."
+        )
     whole = np.floor(weights).astype(np.int64)
     fraction = weights - whole
     counts = whole + (fraction > 0)

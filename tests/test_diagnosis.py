@@ -45,16 +45,10 @@ def _partial_fit_far_targets():
 
 # (case, the cause the message must name, advice it must not give)
 CAUSES = {
-    "sample weights of 1e-300": (
-        lambda: BackpropClassifier().fit(X, y, sample_weight=np.full(20, 1e-300)),
-        r"sample weights sum to n = 2e-299 over 20 rows.* = -1e\+297: scale the "
-        "weights up",
-        ["Lower learning_rate_init", "alpha=", "StandardScaler"],
-    ),
     "alpha=1e300": (
         lambda: BackpropClassifier(alpha=1e300).fit(X, y),
         r"alpha=1e\+300 is too large.*Use alpha below 2 n / learning_rate = 200",
-        ["Lower learning_rate_init", "sample weights sum", "StandardScaler"],
+        ["Lower learning_rate_init", "StandardScaler"],
     ),
     "targets of 1e300": (
         _partial_fit_far_targets,
@@ -65,13 +59,13 @@ CAUSES = {
     "learning_rate_init=1e300": (
         lambda: BackpropClassifier(learning_rate_init=1e300).fit(X, y),
         r"Lower learning_rate_init \(now 1e\+300",
-        ["alpha=", "sample weights sum", "StandardScaler"],
+        ["alpha=", "StandardScaler"],
     ),
     "a large step on unscaled features": (
         lambda: BackpropRegressor(learning_rate_init=1e300).fit(X * 1e10, X[:, 0]),
         r"Lower learning_rate_init \(now 1e\+300.*The features reach 2.55e\+10 in "
         "magnitude.*StandardScaler",
-        ["alpha=", "sample weights sum"],
+        ["alpha="],
     ),
 }
 

@@ -154,7 +154,7 @@ BAD_INPUTS = [
         "multiclass-multioutput labels",
         lambda: BackpropClassifier().fit(X, np.c_[y, 2 * y]),
         ValueError,
-        "Unknown label type",
+        "does not support multiclass-multioutput targets",
     ),
     (
         "mixed string and number labels",

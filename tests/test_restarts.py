@@ -88,3 +88,83 @@ def test_same_seed_and_any_n_jobs_give_identical_weights(Estimator):
         ):
             assert_array_equal(a, b)
         assert other.restart_losses_ == reference.restart_losses_
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+@pytest.mark.parametrize("backend", ["threading", "loky", "multiprocessing"])
+def test_restarts_give_identical_weights_under_every_joblib_backend(
+    backend, early_stopping
+):
+    from joblib import parallel_config
+
+    X, y = load_iris(return_X_y=True)
+    params = dict(
+        hidden_layer_sizes=(6,),
+        n_init=3,
+        n_jobs=2,
+        max_iter=15,
+        random_state=3,
+        early_stopping=early_stopping,
+    )
+    reference = BackpropClassifier(**{**params, "n_jobs": 1}).fit(X, y)
+    with parallel_config(backend=backend):
+        other = BackpropClassifier(**params).fit(X, y)
+    for a, b in zip(
+        reference.coefs_ + reference.intercepts_, other.coefs_ + other.intercepts_
+    ):
+        assert_array_equal(a, b)
+    assert other.restart_loss_curves_ == reference.restart_loss_curves_
+    assert other.restart_validation_scores_ == reference.restart_validation_scores_
+
+
+def test_every_restarts_curves_are_kept():
+    X, y = load_iris(return_X_y=True)
+    clf = BackpropClassifier(
+        hidden_layer_sizes=(4,), n_init=3, max_iter=8, random_state=0
+    ).fit(X, y)
+    assert len(clf.restart_loss_curves_) == 3
+    assert clf.restart_validation_scores_ is None
+    assert clf.restart_loss_curves_[clf.best_restart_] == clf.loss_curve_
+    assert [c[-1] for c in clf.restart_loss_curves_] == clf.restart_losses_
+    # Each restart's curve is that of a single run with its seed.
+    alone = BackpropClassifier(hidden_layer_sizes=(4,), max_iter=8, random_state=0).fit(
+        X, y
+    )
+    assert clf.restart_loss_curves_[0] == alone.loss_curve_
+    stopped = BackpropClassifier(
+        hidden_layer_sizes=(4,),
+        n_init=2,
+        max_iter=8,
+        early_stopping=True,
+        random_state=0,
+    ).fit(X, y)
+    scores = stopped.restart_validation_scores_
+    assert [max(s) for s in scores] == stopped.restart_losses_
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return [(p["internal_api"], p["num_threads"]) for p in threadpool_info()]
+
+
+def test_overlapping_threaded_fits_leave_blas_threads_as_they_were():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    X, y = load_iris(return_X_y=True)
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_threads()
+
+        def fit(seed):
+            return BackpropClassifier(
+                hidden_layer_sizes=(8,),
+                batch_size=16,
+                max_iter=30,
+                random_state=seed,
+            ).fit(X, y)
+
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(fit, range(8)))
+        assert _blas_threads() == before

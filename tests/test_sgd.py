@@ -214,14 +214,20 @@ def test_integer_weight_equals_repeated_rows(rng, shuffle, batch_size):
 
 
 def test_fractional_weight_is_a_partial_copy(rng):
-    """Weight 2.5 trains exactly as rows of weights 1, 1 and 0.5, in any order."""
+    """Weight 2.5 trains exactly as rows of weights 1, 1 and 0.5, in any order.
+
+    The row of weight 7 is kept whole, so that the split weights' mean stays above
+    1 and they are read as counts too.
+    """
     X, y = rng.normal(size=(8, 3)), rng.normal(size=8)
-    w = np.array([2.5, 1, 0.25, 1, 3, 1, 1.75, 1])
+    w = np.array([2.5, 1, 0.25, 1, 7, 1, 1.75, 1])
     params = dict(hidden_layer_sizes=(4,), max_iter=4, random_state=3)
     weighted = _fit_quietly(BackpropRegressor(**params), X, y, sample_weight=w)
-    copies = np.floor(w).astype(int) + (w % 1 > 0)
+    pieces = [[v] if v == 7 else [1.0] * int(v) + ([v % 1] if v % 1 else []) for v in w]
+    copies = [len(p) for p in pieces]
     X_split, y_split = X.repeat(copies, axis=0), y.repeat(copies)
-    w_split = np.concatenate([[1.0] * int(v) + ([v % 1] if v % 1 else []) for v in w])
+    w_split = np.concatenate(pieces)
+    assert w_split.mean() >= 1
     order = rng.permutation(len(y_split))
     split = _fit_quietly(
         BackpropRegressor(**params),
