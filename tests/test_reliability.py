@@ -456,7 +456,7 @@ def test_inputs_are_never_modified_even_read_only_or_memory_mapped(tmp_path, spa
 THREAD_COUNT_CASES = """
 import hashlib, json, warnings
 import numpy as np
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 from sklearn_bp import BackpropClassifier
 
 warnings.simplefilter("ignore")
@@ -471,11 +471,16 @@ CASES = {
     "early stopping": (
         X[:, :38], dict(batch_size=1000, max_iter=3, early_stopping=True)
     ),
+    # 1000 x 100 x 256 = 25.6M: BLAS's own threads, unless the caller limits them.
+    "above the limit, under threadpool_limits(1)": (
+        X, dict(batch_size=1000, max_iter=3)
+    ),
 }
 digests = {}
 for name, (X_case, params) in CASES.items():
     model = BackpropClassifier(hidden_layer_sizes=256, random_state=0, **params)
-    model.fit(X_case, y[: len(X_case)])
+    with threadpool_limits(1 if "threadpool_limits" in name else None):
+        model.fit(X_case, y[: len(X_case)])
     weights = np.concatenate([W.ravel() for W in model.coefs_])
     digests[name] = hashlib.sha256(weights.tobytes()).hexdigest()
 pools = [i for i in threadpool_info() if i["internal_api"] == "openblas"]
