@@ -146,13 +146,3 @@ def test_an_unknown_keyword_names_the_class_called(Estimator):
         f"{prefix}__init__() got an unexpected keyword argument 'bogus'"
     )
     assert Estimator().get_params()["alpha"] == 0.1
-
-
-def test_a_subclass_keeps_the_defaults_it_inherits():
-    class Tuned(BackpropRegressor):
-        pass
-
-    assert Tuned().learning_rate_init == BackpropRegressor().learning_rate_init
-    assert Tuned(alpha=2.0).get_params()["alpha"] == 2.0
-    with pytest.raises(TypeError, match="unexpected keyword argument 'bogus'"):
-        Tuned(bogus=1)
