@@ -32,6 +32,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._checks import check_fitted_state, check_sparse_indices
+from ._diagnosis import warn_if_loss_rose
 from ._network import LOSSES, forward_pass
 from ._output_head import (
     ClassifierHead,
@@ -58,7 +60,12 @@ from ._visits import as_counts, as_inputs, content_order, expand_visits
 
 
 def _restore_on_failure(method):
-    """Undo every attribute change made by ``method`` if it raises."""
+    """Undo every attribute change made by ``method`` if it raises.
+
+    The rollback is a single assignment, the saved dict put in place of the
+    instance's, with no call before it: Python runs signal handlers only at calls
+    and backward jumps, so a second Ctrl-C cannot leave the state half restored.
+    """
 
     @wraps(method)
     def wrapper(self, *args, **kwargs):
@@ -66,8 +73,7 @@ def _restore_on_failure(method):
         try:
             return method(self, *args, **kwargs)
         except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
+            self.__dict__ = saved
             raise
 
     return wrapper
@@ -185,7 +191,14 @@ class _BaseBackprop(BaseEstimator):
                     original_sklearn_version=saved_version,
                 )
             )
+        if "coefs_" in state:  # a fitted model: compiled code will index its arrays
+            self._check_fitted_state(state)
         super().__setstate__(state)
+
+    def _check_fitted_state(self, state):
+        check_fitted_state(
+            state, type(self).__name__, classifier=isinstance(self, ClassifierMixin)
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -202,12 +215,14 @@ class _BaseBackprop(BaseEstimator):
         not see yet (the classifier's ``classes``, the regressor's ``target_range``).
         """
         fresh = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
+        if not fresh:
+            self._check_fitted_state(self.__dict__)
         hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
         if not fresh:
             self._check_same_hidden_layers(hidden)
         X, y = validate_data(
             self,
-            X,
+            check_sparse_indices(X),
             y,
             reset=fresh,
             accept_sparse=["csr", "csc"],
@@ -253,6 +268,8 @@ class _BaseBackprop(BaseEstimator):
                 )
         if fresh:
             self._store_head(head)
+        if not incremental:
+            warn_if_loss_rose(state.loss_curve, data, settings, state.learning_rate)
         self._warn_how_training_ended(state, incremental)
         self._store_state(state, incremental)
         # Kept as a plain tuple, so that later partial_fit calls continue the stream
@@ -454,9 +471,10 @@ class _BaseBackprop(BaseEstimator):
     def _validated_output(self, X):
         """(output activations, logits) for X, after checking it."""
         check_is_fitted(self)
+        self._check_fitted_state(self.__dict__)
         X = validate_data(
             self,
-            X,
+            check_sparse_indices(X),
             reset=False,
             accept_sparse=["csr", "csc"],
             dtype=[np.float64, np.float32],

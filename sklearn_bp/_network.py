@@ -18,6 +18,7 @@ the same formulas one sample at a time, and the tests hold them to these functio
 """
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.extmath import safe_sparse_dot
 
 from ._sigmoid import add_intercepts_and_sigmoid, sigmoid_inplace
@@ -43,7 +44,10 @@ def forward_pass(coefs, intercepts, X):
     """
     activations = [X]
     for W, b in zip(coefs, intercepts):
-        z = np.ascontiguousarray(safe_sparse_dot(activations[-1], W))
+        if W is coefs[0]:
+            z = _input_product(X, W)
+        else:
+            z = np.ascontiguousarray(safe_sparse_dot(activations[-1], W))
         if W is not coefs[-1]:
             # In place, in one pass, for the hidden layers (the prediction path's
             # cost); the output layer keeps its logits.
@@ -55,6 +59,29 @@ def forward_pass(coefs, intercepts, X):
             sigmoid_inplace(output.reshape(-1))
             activations.append(output)
     return activations, logits
+
+
+def _input_product(X, W):
+    """X @ W, never NaN for finite X and W.
+
+    Inputs near the float maximum can overflow the products to inf of both signs,
+    whose sum is NaN. Those rows (and only those: the check is one pass over the
+    result) are computed again scaled down by a power of two, which is exact,
+    and scaled back: an entry beyond the float range becomes +-inf, which the
+    sigmoid maps to 1 or 0.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # handled below
+        Z = np.ascontiguousarray(safe_sparse_dot(X, W))
+    overflowed = np.flatnonzero(~np.isfinite(Z).all(axis=1))
+    if overflowed.size:
+        rows = X[overflowed]
+        largest = abs(rows).max(axis=1)
+        largest = largest.toarray().ravel() if sp.issparse(largest) else largest
+        scale = np.exp2(-np.ceil(np.log2(largest)))[:, None]
+        scaled = rows.multiply(scale).tocsr() if sp.issparse(rows) else rows * scale
+        with np.errstate(over="ignore"):
+            Z[overflowed] = safe_sparse_dot(scaled, W) / scale
+    return Z
 
 
 def sample_losses(Y_hat, logits, Y, loss):

@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController
 
+from ._diagnosis import check_not_diverged
 from ._network import forward_pass
 from ._sgd import Inputs, StepRule, make_layout, pack, run_epoch, unpack
 
@@ -353,18 +354,12 @@ def _run_one_epoch(data, settings, state, layout, rng):
         layout,
         rule,
     )
-    coefs, intercepts = unpack(params, layout)
-    # One pass over the weights: their squared norm is the penalty, and it is
-    # finite only if every weight is.
+    coefs, _ = unpack(params, layout)
     squared_norm = sum(float(np.vdot(W, W)) for W in coefs)
     loss = (data_loss + 0.5 * settings.alpha * squared_norm) / data.total_weight
-    finite = np.isfinite(squared_norm) and all(np.isfinite(b).all() for b in intercepts)
-    if not (np.isfinite(loss) and finite):
-        raise ValueError(
-            f"Training diverged: the loss became {loss} in epoch {state.n_iter + 1}. "
-            f"Lower learning_rate_init (now {settings.learning_rate_init}) or "
-            "momentum, or scale the inputs (for example with StandardScaler)."
-        )
+    check_not_diverged(
+        loss, params, state.n_iter + 1, data, settings, state.learning_rate
+    )
     state.params, state.velocity = params, velocity
     state.loss_curve.append(loss)
     state.n_iter += 1
@@ -375,10 +370,14 @@ def _run_one_epoch(data, settings, state, layout, rng):
 
 def _scheduled_rate(settings, t):
     """The step after ``t`` samples: ``learning_rate_init / (t + 1) ** power_t``
-    under ``"invscaling"`` (once training has begun), else ``learning_rate_init``."""
+    under ``"invscaling"`` (once training has begun; 0 once the power overflows),
+    else ``learning_rate_init``."""
     if settings.learning_rate != "invscaling" or t == 0:
         return settings.learning_rate_init
-    return settings.learning_rate_init / (t + 1) ** settings.power_t
+    try:
+        return settings.learning_rate_init / (t + 1) ** settings.power_t
+    except OverflowError:
+        return 0.0
 
 
 def _epoch_order(n_visits, settings, rng):

@@ -14,7 +14,9 @@ to mean 1, so that their overall scale does not matter and a data set weighted b
 With shuffling on, rows and visits are first put in a canonical order that depends only
 on their content (features, targets and weight), so that with a fixed ``random_state``
 the training does not depend on the order of the rows given: every later random choice
-(validation split, epoch permutations) acts on that canonical order.
+(validation split, epoch permutations) acts on that canonical order. The order comes
+from random projections of the rows, kept finite for any finite input, and where they
+tie from a hash of the rows' bits.
 """
 
 import numpy as np
@@ -75,15 +77,69 @@ def _content_keys(inputs, n_features, Y):
     """Two random projections of each row and one of its targets.
 
     The projection directions are fixed (not drawn from the user's random state): they
-    only give rows a content-based order. Distinct rows tie on both feature keys with
-    probability zero; identical rows with identical targets are interchangeable.
+    only give rows a content-based order. Identical rows with identical targets are
+    interchangeable; distinct rows whose keys tie (their difference lost in rounding)
+    are told apart by ``_row_digests``.
     """
     directions = np.random.RandomState(0).uniform(-1, 1, size=(2, n_features))
     target_direction = np.random.RandomState(1).uniform(-1, 1, size=(1, Y.shape[1]))
     target_inputs = as_inputs(np.asarray(Y, dtype=np.float64))
-    features = _row_projections(inputs, directions)
-    target = _row_projections(target_inputs, target_direction)
+    features = _row_projections(inputs, directions * _finite_scale(inputs, n_features))
+    target = _row_projections(
+        target_inputs, target_direction * _finite_scale(target_inputs, Y.shape[1])
+    )
     return features[:, 0], target[:, 0], features[:, 1]
+
+
+def _stored_values(inputs):
+    if inputs.is_sparse:
+        return inputs.data[: inputs.indptr[-1]]
+    return inputs.dense
+
+
+def _finite_scale(inputs, n_terms):
+    """A power of two that keeps every projection, and its partial sums, finite.
+
+    A key sums ``n_terms`` products of a value and a direction within [-1, 1], so it
+    stays below 2^1000 once the directions are scaled by 2^(1000 - e), with ``2^e``
+    above ``n_terms`` times the largest value. Scaling by a power of two is exact: it
+    changes no key's order, and for values below about 1e300 the scale is 1.
+    """
+    values = _stored_values(inputs)
+    largest = max(values.max(), -values.min()) if values.size else 0.0
+    exponent = np.frexp(largest)[1] + int(np.ceil(np.log2(max(n_terms, 1))))
+    return 1.0 if exponent <= 1000 else np.ldexp(1.0, 1000 - exponent)
+
+
+def _bits(values):
+    return values.view(np.uint64 if values.itemsize == 8 else np.uint32)
+
+
+def _odd_multipliers(size, seed):
+    rng = np.random.RandomState(seed)
+    return rng.randint(0, 2**64, size=size, dtype=np.uint64) | np.uint64(1)
+
+
+def _row_digests(inputs, n_features, Y):
+    """A 64-bit hash of each row's bit patterns, features and targets.
+
+    Equal rows get equal digests; distinct rows differ unless sum_j c_j (b_j - b'_j)
+    vanishes modulo 2^64 for the odd multipliers c_j (bits b_j): a chance of about
+    2^-64 per pair, whatever the values' magnitudes. (A sparse row hashes its stored
+    entries, so it hashes as the dense row it stands for when it has no duplicates.)
+    """
+    weights = _odd_multipliers(n_features, 2)
+    if inputs.is_sparse:
+        stored = inputs.indptr[-1]
+        terms = weights[inputs.indices[:stored]] * _bits(_stored_values(inputs))
+        sums = np.concatenate([np.zeros(1, np.uint64), np.cumsum(terms)])
+        features = sums[inputs.indptr[1:]] - sums[inputs.indptr[:-1]]
+    else:
+        features = _bits(inputs.dense) @ weights
+    targets = _bits(np.ascontiguousarray(Y, dtype=np.float64)) @ _odd_multipliers(
+        Y.shape[1], 3
+    )
+    return features ^ (targets * np.uint64(0x9E3779B97F4A7C15))
 
 
 def content_order(inputs, n_features, Y):
@@ -94,6 +150,7 @@ def content_order(inputs, n_features, Y):
     ``tie_breakers`` (for example the weight each occurrence carries).
     """
     first, target, second = _content_keys(inputs, n_features, Y)
+    digests = []  # computed on the first tie
 
     def argsort(rows, tie_breakers):
         keys = first[rows]
@@ -101,7 +158,11 @@ def content_order(inputs, n_features, Y):
         ordered = keys[order]
         if np.all(ordered[1:] > ordered[:-1]):  # no ties: the first key decides
             return order
-        return np.lexsort((tie_breakers, second[rows], target[rows], keys))
+        if not digests:
+            digests.append(_row_digests(inputs, n_features, Y))
+        return np.lexsort(
+            (tie_breakers, digests[0][rows], second[rows], target[rows], keys)
+        )
 
     return argsort
 
