@@ -10,6 +10,7 @@ OLDEST = .venv-oldest
 .PHONY: demo test test-oldest lint bench clean
 
 $(BIN)/activate: pyproject.toml
+	@echo "Installing sklearn-bp and its test extras into $(VENV) (a few minutes, once)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[tests]"
