@@ -31,9 +31,10 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._callbacks import CallbackSupportMixin, run_restarts_reporting
 from ._network import LOSSES, forward_pass
 from ._output_head import ClassifierHead, RegressorHead, dense_targets
-from ._restarts import best_restart, draw_seeds, restart_tasks, run_restarts
+from ._restarts import best_restart, draw_seeds, restart_tasks
 from ._sgd import unpack
 from ._training import (
     Settings,
@@ -81,7 +82,7 @@ def _check_hidden_layer_sizes(hidden_layer_sizes):
     return [int(s) for s in sizes]
 
 
-class _BaseBackprop(BaseEstimator):
+class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
     """Shared fit logic. Subclasses encode targets and decode network outputs."""
 
     _parameter_constraints: dict = {
@@ -222,7 +223,9 @@ class _BaseBackprop(BaseEstimator):
             tasks = restart_tasks(
                 data, settings, layer_sizes, X.dtype, draw_seeds(rng, self.n_init)
             )
-            results = run_restarts(tasks, self.n_jobs)
+            results = run_restarts_reporting(
+                self, tasks, self.n_jobs, X, y, sample_weight, head
+            )
             best, criteria = best_restart(results, settings.early_stopping)
             state = results[best].state
             rng = np.random.RandomState()
