@@ -592,7 +592,7 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     classes_ : ndarray of shape (n_classes,)
@@ -869,7 +869,7 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     target_min_, target_max_ : ndarray of shape (n_outputs,)
