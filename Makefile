@@ -7,9 +7,10 @@ BIN = $(VENV)/bin
 OLDEST_SKLEARN = 1.6.1
 OLDEST = .venv-oldest
 
-.PHONY: demo test test-oldest lint bench clean
+.PHONY: demo test test-oldest lint bench docs clean
 
 $(BIN)/activate: pyproject.toml
+	@echo "Installing sklearn-bp and its test extras into $(VENV) (a few minutes, once)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[tests]"
@@ -41,9 +42,16 @@ test-oldest: $(OLDEST)/bin/activate
 	$(NUMBA_CACHE_FILES)
 	$(OLDEST)/bin/python -m pytest -q
 
+# The site in docs/_build/html: API reference from the docstrings, and the gallery,
+# whose examples run during the build. Any warning fails it.
+docs: $(BIN)/activate
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+
 bench: $(BIN)/activate
 	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) $(OLDEST) build *.egg-info .pytest_cache
+	rm -rf docs/_build docs/generated docs/auto_examples
 	$(NUMBA_CACHE_FILES)

@@ -32,6 +32,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._callbacks import CallbackSupportMixin, run_restarts_reporting
 from ._checks import check_fitted_state, check_sparse_indices
 from ._diagnosis import warn_if_loss_rose
 from ._network import LOSSES, forward_pass
@@ -41,7 +42,7 @@ from ._output_head import (
     dense_targets,
     target_range_arrays,
 )
-from ._restarts import best_restart, draw_seeds, restart_tasks, run_restarts
+from ._restarts import best_restart, draw_seeds, restart_tasks
 from ._sgd import unpack
 from ._training import (
     MIN_EPOCH_VISITS,
@@ -94,7 +95,7 @@ def _check_hidden_layer_sizes(hidden_layer_sizes):
     return [int(s) for s in sizes]
 
 
-class _BaseBackprop(BaseEstimator):
+class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
     """Shared fit logic. Subclasses encode targets and decode network outputs."""
 
     _parameter_constraints: dict = {
@@ -252,7 +253,9 @@ class _BaseBackprop(BaseEstimator):
             X_train, tasks = restart_tasks(
                 data, settings, layer_sizes, X.dtype, draw_seeds(rng, self.n_init)
             )
-            results = run_restarts(X_train, tasks, self.n_jobs)
+            results = run_restarts_reporting(
+                self, X_train, tasks, self.n_jobs, X, y, sample_weight, head
+            )
             best, criteria = best_restart(results, settings.early_stopping)
             state = results[best].state
             rng = np.random.RandomState()
@@ -655,7 +658,7 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     classes_ : ndarray of shape (n_classes,)
@@ -1022,7 +1025,7 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     target_min_, target_max_ : ndarray of shape (n_outputs,)
