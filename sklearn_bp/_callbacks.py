@@ -109,6 +109,15 @@ class CallbackHooks(StopOnInterrupt):
             "intercepts_": [b.copy() for b in intercepts],
             "n_layers_": len(self.layer_sizes),
             "n_outputs_": self.layer_sizes[-1],
+            # The optimizer's memory too, so that the copy is a fitted model in
+            # full (its state is checked before it predicts) and could go on.
+            "_velocity": state.velocity.copy(),
+            "_learning_rate": state.learning_rate,
+            "_no_improvement_count": state.no_improvement_count,
+            "t_": state.t,
+            "n_iter_": state.n_iter,
+            "loss_curve_": list(state.loss_curve),
+            "loss_": state.loss_curve[-1],
         }
         head_attributes = SimpleNamespace()
         type(self.estimator)._store_head(head_attributes, self.head)
