@@ -22,13 +22,7 @@ lint: $(BIN)/activate
 	$(BIN)/ruff check sklearn_bp tests benchmarks examples
 	$(BIN)/ruff format --check sklearn_bp tests benchmarks examples
 
-# numba's on-disk cache does not notice edits to a module whose compiled functions
-# are called from another module's cached ones (_sigmoid.py from _sgd.py), so the
-# tests start from an empty cache.
-NUMBA_CACHE_FILES = find sklearn_bp \( -name '*.nbi' -o -name '*.nbc' \) -delete
-
 test: lint
-	$(NUMBA_CACHE_FILES)
 	$(BIN)/python -m pytest -q
 
 $(OLDEST)/bin/activate: pyproject.toml
@@ -38,12 +32,12 @@ $(OLDEST)/bin/activate: pyproject.toml
 	touch $(OLDEST)/bin/activate
 
 test-oldest: $(OLDEST)/bin/activate
-	$(NUMBA_CACHE_FILES)
 	$(OLDEST)/bin/python -m pytest -q
 
 bench: $(BIN)/activate
 	$(BIN)/python benchmarks/run.py
 
+# Also numba's cache of the compiled loops, kept in sklearn_bp/__pycache__.
 clean:
 	rm -rf $(VENV) $(OLDEST) build *.egg-info .pytest_cache
-	$(NUMBA_CACHE_FILES)
+	find sklearn_bp \( -name '*.nbi' -o -name '*.nbc' \) -delete

@@ -13,8 +13,8 @@ the training does not depend on the order of the rows given: every later random 
 
 import numpy as np
 import scipy.sparse as sp
-from numba import njit
 
+from ._jit import compiled
 from ._sgd import Inputs
 
 
@@ -41,7 +41,7 @@ def as_inputs(X):
     return Inputs(sp.issparse(X), *(_read_only(a) for a in arrays))
 
 
-@njit(cache=True, nogil=True, fastmath={"reassoc"})
+@compiled(fastmath={"reassoc"})
 def _row_projections(inputs, directions):
     """x_i @ directions.T for every row, in one pass over the rows.
 

@@ -1,0 +1,209 @@
+"""The compiled code in real deployments: its disk cache, and numba's debugging modes.
+
+Each case runs in a child process (a crash fails the test instead of ending the run)
+on a copy of the package in a temporary directory, so that the cache it reads and
+writes is the copy's own (the copy's ``sklearn_bp/__pycache__``) and the copy's
+sources can be edited. The copies start from one cache, filled by a first fit, so
+that a case compiles again only what it invalidates.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from numpy.testing import assert_allclose
+
+import sklearn_bp
+from sklearn_bp import _jit
+
+PACKAGE = Path(sklearn_bp.__file__).parent
+
+#: Two small fits, the second with a step of 1e-9: its weights barely move, so its
+#: last epoch's training loss is the loss of its predictions. Prints the results and,
+#: for each compiled function, how many of its versions were loaded from the cache
+#: and how many were compiled.
+FIT = """
+import json, sys, warnings
+import numpy as np
+import sklearn_bp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn_bp import BackpropClassifier, _sgd, _sigmoid, _visits
+
+assert sklearn_bp.__file__.startswith(sys.argv[1]), sklearn_bp.__file__
+rng = np.random.RandomState(0)
+X = rng.uniform(-1, 1, size=(40, 3))
+y = (X[:, 0] + X[:, 1] > 0).astype(int)
+models = []
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    for step in (0.2, 1e-9):
+        model = BackpropClassifier(
+            hidden_layer_sizes=(5,), loss="squared_error", alpha=0.0, max_iter=2,
+            learning_rate_init=step, random_state=0,
+        )
+        models.append(model.fit(X, y))
+    proba = models[1].predict_proba(X)[:, 1]
+compiled = {
+    f"{module.__name__.split('.')[-1]}.{name}": function.stats
+    for module in (_sgd, _sigmoid, _visits)
+    for name, function in vars(module).items()
+    if hasattr(function, "stats")
+}
+print(json.dumps({
+    "coefs": [c.tolist() for c in models[0].coefs_],
+    "training_loss": models[1].loss_curve_[-1],
+    "predicted_loss": 0.5 * np.mean((proba - y) ** 2),
+    "warnings": [
+        [w.category.__name__, str(w.message)]
+        for w in caught
+        if not issubclass(w.category, ConvergenceWarning)  # max_iter=2
+    ],
+    "cache": {
+        name: [sum(s.cache_hits.values()), sum(s.cache_misses.values())]
+        for name, s in compiled.items()
+    },
+}))
+"""
+
+#: The cached compiled functions that FIT calls.
+FIT_CACHED = (
+    "_sgd._sample_epoch",
+    "_sigmoid.sigmoid_inplace",
+    "_visits._row_projections",
+)
+LOADED, COMPILED = [1, 0], [0, 1]
+
+#: For a child run as root: without the capabilities that let root write where the
+#: file modes forbid it, root is held by the modes as any other user is.
+AS_ANY_USER = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"]
+
+
+def skip_unless_file_modes_hold():
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        pytest.skip("as root, this needs setpriv to drop root's override of modes")
+
+
+def run_child(code, root, *args, env=None, as_any_user=False):
+    """Run ``code`` with the package copy under ``root`` first on the path; its last
+    line of output, as JSON. Any ``NUMBA_*`` setting of the test run is left out, and
+    the user's cache directory is that of ``HOME``."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("NUMBA_") and key != "XDG_CACHE_HOME"
+    }
+    environment.update(PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1", **(env or {}))
+    command = [sys.executable, "-c", code, str(root), *map(str, args)]
+    if as_any_user and os.geteuid() == 0:
+        command = AS_ANY_USER + command
+    result = subprocess.run(
+        command, cwd=root, env=environment, capture_output=True, text=True, timeout=900
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def copy_package(root):
+    """A copy of the package's sources, without its cache."""
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(PACKAGE, root / "sklearn_bp", ignore=ignore)
+    return root / "sklearn_bp"
+
+
+def cache_files(root, name, suffix):
+    """The index or data files of the compiled function ``name`` in the copy's cache."""
+    return list((root / "sklearn_bp" / "__pycache__").glob(f"*{name}.py*.{suffix}"))
+
+
+def cache_warnings(result):
+    return [w for w in result["warnings"] if w[0] == "CompilationCacheWarning"]
+
+
+@pytest.fixture(scope="module")
+def cached_copy(tmp_path_factory):
+    """A copy of the package whose cache holds FIT's compiled code and nothing else,
+    and FIT's result."""
+    root = tmp_path_factory.mktemp("cached")
+    copy_package(root)
+    result = run_child(FIT, root)
+    assert all(result["cache"][name] == COMPILED for name in FIT_CACHED)
+    assert not result["warnings"]
+    return root, result
+
+
+@pytest.fixture
+def package_copy(cached_copy, tmp_path):
+    """A fresh copy of ``cached_copy``, and the result of FIT there."""
+    root, result = cached_copy
+    shutil.copytree(root / "sklearn_bp", tmp_path / "sklearn_bp")
+    return tmp_path, result
+
+
+def test_editing_the_sigmoid_alone_recompiles_every_loop_that_carries_it(
+    package_copy,
+):
+    """An upgrade that changes only ``_sigmoid.py``: training must run the new
+    sigmoid, as prediction does."""
+    root, before = package_copy
+    assert_allclose(before["training_loss"], before["predicted_loss"], rtol=1e-6)
+
+    source = root / "sklearn_bp" / "_sigmoid.py"
+    text = source.read_text()
+    old = "return 1.0 / (1.0 + _exp_near_zero(r) * two_to_k)"
+    assert text.count(old) == 1
+    # sigmoid(z) becomes sigmoid(z - ln 2).
+    new = "return 1.0 / (1.0 + 2.0 * _exp_near_zero(r) * two_to_k)"
+    source.write_text(text.replace(old, new))
+
+    after = run_child(FIT, root)
+    assert_allclose(after["training_loss"], after["predicted_loss"], rtol=1e-6)
+    assert abs(after["training_loss"] - before["training_loss"]) > 1e-3
+    assert all(after["cache"][name] == COMPILED for name in FIT_CACHED)
+
+
+#: Calls the compiled content-key loop with directions of ``argv[2]`` columns for
+#: an X of 3 columns: fewer than 3 reads past the end of each direction.
+PROJECT = """
+import json, sys
+import numpy as np
+from sklearn_bp import _visits
+
+directions = np.ones((2, int(sys.argv[2])))
+try:
+    _visits._row_projections(_visits.as_inputs(np.ones((4, 3))), directions)
+    outcome = "ran"
+except IndexError:
+    outcome = "IndexError"
+stats = _visits._row_projections.stats
+hits, misses = sum(stats.cache_hits.values()), sum(stats.cache_misses.values())
+print(json.dumps([outcome, hits, misses]))
+"""
+
+
+def test_bounds_checked_code_is_cached_apart_from_normal_code(package_copy):
+    """NUMBA_BOUNDSCHECK=1 compiles different code: it must neither load the normal
+    code from the cache (it would not check) nor replace it there."""
+    root, _ = package_copy
+    checked = run_child(PROJECT, root, 2, env={"NUMBA_BOUNDSCHECK": "1"})
+    assert checked == ["IndexError", 0, 1]
+    assert run_child(PROJECT, root, 3) == ["ran", 1, 0]
+
+
+def test_the_cache_key_covers_every_module_with_compiled_code():
+    """A module whose code numba compiles, but whose source the key leaves out,
+    would bring back stale cached code when only that module changes."""
+    uses_numba = re.compile(
+        r"^(import numba|from numba|from \._jit import .*(compiled|helper))"
+    )
+    compiled = {
+        path.name
+        for path in PACKAGE.glob("*.py")
+        if any(uses_numba.match(line) for line in path.read_text().splitlines())
+    }
+    assert compiled <= set(_jit.COMPILED_SOURCES)
+    assert {"_jit.py", "_sgd.py", "_sigmoid.py", "_visits.py"} <= compiled
