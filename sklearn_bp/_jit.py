@@ -3,25 +3,31 @@
 ``compiled`` is numba's ``njit(cache=True)`` with a cache made safe to deploy. numba's
 own cache keys a function on its own source file only, but a compiled function holds
 the machine code of everything it calls (``_sgd.py``'s loops carry ``_sigmoid.py``'s
-sigmoid); and it ignores ``NUMBA_BOUNDSCHECK``. Here:
+sigmoid); it ignores ``NUMBA_BOUNDSCHECK``; and a damaged file breaks every call
+until someone deletes it. Here:
 
 * the cache of every function is keyed on the package version and the sources of all
   the compiled modules (``COMPILED_SOURCES``): after any change to them, every
   function is compiled again, and its new version replaces the old one on disk;
 * each entry is also keyed on the numba settings that change the generated code but
   not numba's key (bounds checking, optimisation level, vectorisation, debug info);
+* every file carries a SHA-256 digest of its contents: a damaged file reads as
+  missing (its function is compiled and written again) and is never unpickled.
 
 The directory is numba's: ``NUMBA_CACHE_DIR`` if set, else the package's
 ``__pycache__`` if writable, else the user's cache directory (``~/.cache/numba``).
 Each function has one index file and one data file per compiled version, named after
 the function alone (numba adds the line it starts on, so that every edit above it
-would leave old files behind).
+would leave old files behind) and starting with ``checked-`` (numba's own cache, as
+in an older release of the package, never reads them: their format differs).
 
 With ``NUMBA_DISABLE_JIT=1`` the decorators return the Python functions unchanged.
 """
 
 import functools
 import hashlib
+import io
+import pickle
 import sys
 from pathlib import Path
 
@@ -86,20 +92,77 @@ class _CacheImpl(CompileResultCacheImpl):
     def get_filename_base(self, fullname, abiflags):
         # "_sgd._sample_epoch" and the Python version, whose pickles may differ.
         major, minor = sys.version_info[:2]
-        return f"{fullname}.py{major}{minor}{abiflags}"
+        return f"checked-{fullname}.py{major}{minor}{abiflags}"
 
 
 class _Cache(FunctionCache):
-    """numba's cache of one function, keyed as the module says."""
+    """numba's cache of one function, keyed and checked as the module says."""
 
     _impl_class = _CacheImpl
 
     def __init__(self, function):
         super().__init__(function)
-        self._cache_file = IndexDataCacheFile(
+        self._cache_file = _CheckedFiles(
             self._cache_path, self._impl.filename_base, _source_stamp()
         )
 
     def _index_key(self, sig, codegen):
         settings = tuple(str(getattr(config, name, None)) for name in _CODE_SETTINGS)
         return super()._index_key(sig, codegen) + (settings,)
+
+    def load_overload(self, sig, target_context):
+        try:
+            return super().load_overload(sig, target_context)
+        except Exception:
+            # An entry that cannot be rebuilt is as good as missing: the function is
+            # compiled, and its new version replaces the entry.
+            return None
+
+
+class _CheckedFiles(IndexDataCacheFile):
+    """numba's index and data files, each preceded by the SHA-256 digest of the rest.
+
+    The index holds, as numba's does, the numba version, then the source stamp and
+    the map from keys to data files; an index from another numba version or stamp
+    reads as empty, and its data files are overwritten as functions are compiled.
+    """
+
+    def _load_index(self):
+        try:
+            stream = io.BytesIO(_read_checked(self._index_path))
+        except OSError:  # missing, damaged or unreadable
+            return {}
+        if pickle.load(stream) != self._version:
+            return {}  # the rest may not unpickle with this numba
+        stamp, overloads = pickle.loads(stream.read())
+        return overloads if stamp == self._source_stamp else {}
+
+    def _save_index(self, overloads):
+        version = pickle.dumps(self._version, protocol=-1)
+        self._write_checked(
+            self._index_path, version + self._dump((self._source_stamp, overloads))
+        )
+
+    def _load_data(self, name):
+        # A damaged file raises OSError, which numba's load() takes as missing.
+        return pickle.loads(_read_checked(self._data_path(name)))
+
+    def _save_data(self, name, data):
+        self._write_checked(self._data_path(name), self._dump(data))
+
+    def _write_checked(self, path, payload):
+        # numba writes a temporary file and renames it: readers see whole files.
+        with self._open_for_write(path) as file:
+            file.write(hashlib.sha256(payload).digest() + payload)
+
+
+class _DamagedFile(OSError):
+    """A cache file whose contents do not match their digest."""
+
+
+def _read_checked(path):
+    contents = Path(path).read_bytes()
+    digest, payload = contents[:32], contents[32:]
+    if hashlib.sha256(payload).digest() != digest:
+        raise _DamagedFile(f"{path} is damaged")
+    return payload

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
@@ -142,6 +143,46 @@ def package_copy(cached_copy, tmp_path):
     root, result = cached_copy
     shutil.copytree(root / "sklearn_bp", tmp_path / "sklearn_bp")
     return tmp_path, result
+
+
+def truncated(data):
+    return data[: len(data) // 2]
+
+
+def emptied(data):
+    return b""
+
+
+def overwritten(data):
+    return np.random.RandomState(0).bytes(len(data))
+
+
+def flipped(data):
+    """Every bit of 64 bytes in the middle inverted (a damaged disk block)."""
+    middle = len(data) // 2
+    damage = bytes(b ^ 0xFF for b in data[middle : middle + 64])
+    return data[:middle] + damage + data[middle + 64 :]
+
+
+@pytest.mark.parametrize("damage", [truncated, emptied, overwritten, flipped])
+def test_a_damaged_cache_file_is_dropped_and_compiled_again(package_copy, damage):
+    """Cache files damaged as a full disk or a killed process leave them: the index
+    (``.nbi``) of one cached function and the data (``.nbc``) of another (the two
+    cheapest to compile again). The fit must compile both again, give the same
+    model, and write their files anew."""
+    root, expected = package_copy
+    damaged = {"_sigmoid.sigmoid_inplace": "nbi", "_visits._row_projections": "nbc"}
+    files = [path for item in damaged.items() for path in cache_files(root, *item)]
+    assert len(files) == 2
+    for path in files:
+        path.write_bytes(damage(path.read_bytes()))
+    result = run_child(FIT, root)
+    assert result["coefs"] == expected["coefs"]
+    assert [result["cache"][name] for name in damaged] == [COMPILED, COMPILED]
+    assert result["cache"]["_sgd._sample_epoch"] == LOADED
+    assert not result["warnings"]
+    for path in files:
+        _jit._read_checked(path)  # raises if the file is still damaged
 
 
 def test_editing_the_sigmoid_alone_recompiles_every_loop_that_carries_it(
