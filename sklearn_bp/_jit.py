@@ -3,8 +3,8 @@
 ``compiled`` is numba's ``njit(cache=True)`` with a cache made safe to deploy. numba's
 own cache keys a function on its own source file only, but a compiled function holds
 the machine code of everything it calls (``_sgd.py``'s loops carry ``_sigmoid.py``'s
-sigmoid); it ignores ``NUMBA_BOUNDSCHECK``; and a damaged file breaks every call
-until someone deletes it. Here:
+sigmoid); it ignores ``NUMBA_BOUNDSCHECK``; it raises at import when no directory is
+writable; and a damaged file breaks every call until someone deletes it. Here:
 
 * the cache of every function is keyed on the package version and the sources of all
   the compiled modules (``COMPILED_SOURCES``): after any change to them, every
@@ -12,7 +12,9 @@ until someone deletes it. Here:
 * each entry is also keyed on the numba settings that change the generated code but
   not numba's key (bounds checking, optimisation level, vectorisation, debug info);
 * every file carries a SHA-256 digest of its contents: a damaged file reads as
-  missing (its function is compiled and written again) and is never unpickled.
+  missing (its function is compiled and written again) and is never unpickled;
+* where numba finds no writable directory, or writing fails, the code is compiled in
+  memory and one ``CompilationCacheWarning`` says so.
 
 The directory is numba's: ``NUMBA_CACHE_DIR`` if set, else the package's
 ``__pycache__`` if writable, else the user's cache directory (``~/.cache/numba``).
@@ -29,6 +31,7 @@ import hashlib
 import io
 import pickle
 import sys
+import warnings
 from pathlib import Path
 
 import numba
@@ -37,6 +40,7 @@ from numba.core.caching import (
     CompileResultCacheImpl,
     FunctionCache,
     IndexDataCacheFile,
+    NullCache,
 )
 from numba.core.dispatcher import Dispatcher
 
@@ -57,6 +61,10 @@ _CODE_SETTINGS = (
 )
 
 
+class CompilationCacheWarning(UserWarning):
+    """The compiled code cannot be cached on disk: each new process compiles it."""
+
+
 def compiled(**options):
     """``njit`` with the package's disk cache; every loop releases the GIL (restarts
     run in threads)."""
@@ -65,7 +73,7 @@ def compiled(**options):
         dispatcher = numba.njit(nogil=True, **options)(function)
         if isinstance(dispatcher, Dispatcher):  # not so with NUMBA_DISABLE_JIT=1
             # What Dispatcher.enable_caching does, with this module's cache.
-            dispatcher._cache = _Cache(function)
+            dispatcher._cache = _cache_for(function)
         return dispatcher
 
     return decorate
@@ -78,6 +86,41 @@ def helper(**options):
     return numba.njit(
         nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, **options
     )
+
+
+def _cache_for(function):
+    try:
+        return _Cache(function)
+    except RuntimeError as error:  # numba's "no locator available"
+        return _MemoryOnlyCache(f"no writable cache directory was found ({error})")
+    except OSError as error:  # as in a frozen application without its sources
+        return _MemoryOnlyCache(f"the sources that key the cache are missing ({error})")
+
+
+_warned = False
+
+
+def _warn_once(reason):
+    global _warned
+    if not _warned:
+        _warned = True
+        warnings.warn(
+            f"sklearn-bp's compiled code cannot be cached on disk: {reason}. It is "
+            "compiled in memory, again in each new process (several seconds). Set "
+            "NUMBA_CACHE_DIR to a writable directory to keep it.",
+            CompilationCacheWarning,
+            stacklevel=2,
+        )
+
+
+class _MemoryOnlyCache(NullCache):
+    """No cache at all; the first compilation in the process warns."""
+
+    def __init__(self, reason):
+        self._reason = reason
+
+    def load_overload(self, sig, target_context):
+        _warn_once(self._reason)
 
 
 @functools.cache
@@ -117,6 +160,13 @@ class _Cache(FunctionCache):
             # An entry that cannot be rebuilt is as good as missing: the function is
             # compiled, and its new version replaces the entry.
             return None
+
+    def save_overload(self, sig, data):
+        try:
+            super().save_overload(sig, data)
+        except OSError as error:
+            self.disable()
+            _warn_once(f"writing to {self._cache_path} failed ({error})")
 
 
 class _CheckedFiles(IndexDataCacheFile):

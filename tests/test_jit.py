@@ -145,6 +145,71 @@ def package_copy(cached_copy, tmp_path):
     return tmp_path, result
 
 
+def test_no_writable_cache_directory_compiles_in_memory_and_says_so_once(
+    package_copy, tmp_path
+):
+    """A system-wide install run by another user with no writable home (the usual
+    container layout): numba finds no directory to cache in. Reproduced with a copy
+    of the package, and a home directory, that are read-only to the child."""
+    skip_unless_file_modes_hold()
+    _, expected = package_copy
+    package = copy_package(tmp_path / "read-only")
+    home = tmp_path / "home"
+    home.mkdir()
+    read_only = [home, package, *package.rglob("*")]
+    try:
+        for path in read_only:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        result = run_child(
+            FIT, package.parent, env={"HOME": str(home)}, as_any_user=True
+        )
+    finally:
+        for path in read_only:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    assert result["coefs"] == expected["coefs"]
+    assert all(result["cache"][name] == COMPILED for name in FIT_CACHED)
+    [warning] = cache_warnings(result)
+    assert re.search(
+        "cannot be cached on disk: no writable cache directory was found", warning[1]
+    )
+    assert not (package / "__pycache__").exists() and not any(home.iterdir())
+
+
+#: Makes the cache directory unwritable after import, then compiles a new version of
+#: the content-key loop (float32 rows).
+UNWRITABLE = """
+import json, os, sys, warnings
+import numpy as np
+from sklearn_bp import _visits
+
+os.chmod(os.path.join(sys.argv[1], "sklearn_bp", "__pycache__"), 0o555)
+X = np.arange(12, dtype=np.float32).reshape(4, 3)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    keys = _visits._row_projections(_visits.as_inputs(X), np.ones((2, 3)))
+print(json.dumps({
+    "keys": keys.tolist(),
+    "warnings": [[w.category.__name__, str(w.message)] for w in caught],
+}))
+"""
+
+
+def test_a_cache_directory_that_becomes_unwritable_does_not_break_compiling(
+    package_copy,
+):
+    """The cache directory became unwritable (as with a full disk) after the package
+    chose it: new versions are compiled all the same, and kept in memory."""
+    skip_unless_file_modes_hold()
+    root, _ = package_copy
+    try:
+        result = run_child(UNWRITABLE, root, as_any_user=True)
+    finally:
+        (root / "sklearn_bp" / "__pycache__").chmod(0o755)
+    assert result["keys"] == [[3.0 * i + 3.0] * 2 for i in range(0, 12, 3)]
+    [warning] = cache_warnings(result)
+    assert re.search("cannot be cached on disk: writing to .* failed", warning[1])
+
+
 def truncated(data):
     return data[: len(data) // 2]
 
