@@ -23,7 +23,8 @@ the function alone (numba adds the line it starts on, so that every edit above i
 would leave old files behind) and starting with ``checked-`` (numba's own cache, as
 in an older release of the package, never reads them: their format differs).
 
-With ``NUMBA_DISABLE_JIT=1`` the decorators return the Python functions unchanged.
+With ``NUMBA_DISABLE_JIT=1`` the decorators return the Python functions unchanged
+and ``intrinsic`` returns its pure-Python equivalent.
 """
 
 import functools
@@ -35,6 +36,7 @@ import warnings
 from pathlib import Path
 
 import numba
+from numba import extending
 from numba.core import config
 from numba.core.caching import (
     CompileResultCacheImpl,
@@ -86,6 +88,18 @@ def helper(**options):
     return numba.njit(
         nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, **options
     )
+
+
+def intrinsic(python):
+    """numba's ``intrinsic`` (code generated directly), or the equivalent function
+    ``python`` when NUMBA_DISABLE_JIT=1: numba cannot run an intrinsic as Python."""
+
+    def decorate(definition):
+        if config.DISABLE_JIT:
+            return python
+        return extending.intrinsic(definition)
+
+    return decorate
 
 
 def _cache_for(function):

@@ -15,9 +15,8 @@ the cache is keyed on this file too (``_jit.py``), so an edit here recompiles th
 import numpy as np
 from llvmlite import ir
 from numba import types
-from numba.extending import intrinsic
 
-from ._jit import compiled, helper
+from ._jit import compiled, helper, intrinsic
 
 #: No reassociation: the rounding trick below relies on the order of its additions.
 #: Division by zero cannot happen (1 + exp(-z) >= 1), so it is not checked for.
@@ -36,7 +35,7 @@ _ROUNDER = 6755399441055744.0
 _ROUNDER_BITS = 0x4338000000000000
 
 
-@intrinsic
+@intrinsic(python=lambda x: np.float64(x).view(np.int64))
 def _float_bits(typingctx, x):
     """The bit pattern of the double ``x``, as an int64 (no conversion)."""
 
@@ -46,7 +45,7 @@ def _float_bits(typingctx, x):
     return types.int64(types.float64), codegen
 
 
-@intrinsic
+@intrinsic(python=lambda bits: np.int64(bits).view(np.float64))
 def _bits_float(typingctx, bits):
     """The double whose bit pattern is the int64 ``bits``."""
 
