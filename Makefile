@@ -7,7 +7,7 @@ BIN = $(VENV)/bin
 OLDEST_SKLEARN = 1.6.1
 OLDEST = .venv-oldest
 
-.PHONY: demo test test-oldest lint bench clean
+.PHONY: demo test test-oldest test-boundscheck lint bench clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ lint: $(BIN)/activate
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# The tests that run the compiled loops, with every array access bounds-checked
+# (an IndexError instead of a silent out-of-bounds read or write). test_jit.py's
+# cases run in child processes with numba's settings of their own.
+test-boundscheck: $(BIN)/activate
+	NUMBA_BOUNDSCHECK=1 $(BIN)/python -m pytest -q tests --ignore=tests/test_jit.py
 
 $(OLDEST)/bin/activate: pyproject.toml
 	$(PYTHON) -m venv $(OLDEST)
