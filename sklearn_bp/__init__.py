@@ -2,11 +2,13 @@
 
 from ._display import LossCurveDisplay
 from ._estimators import BackpropClassifier, BackpropRegressor
+from ._jit import CompilationCacheWarning
 from ._version import __version__
 
 __all__ = [
     "BackpropClassifier",
     "BackpropRegressor",
+    "CompilationCacheWarning",
     "LossCurveDisplay",
     "__version__",
     "register_onnx_converters",
