@@ -191,3 +191,16 @@ def test_a_warm_start_continues_the_invscaling_schedule():
         two_and_two.coefs_ + two_and_two.intercepts_, four.coefs_ + four.intercepts_
     ):
         assert_array_equal(a, b)
+
+
+def test_restarts_under_early_stopping_are_judged_by_their_best_score():
+    """Each restart's figure is the best of its own validation curve, not the last
+    score, and the kept restart is the one whose best is highest."""
+    X, y = _early_stopping_data()
+    reg = _early_stopping_regressor(max_iter=30, n_iter_no_change=3, tol=0, n_init=4)
+    reg.fit(X, y)
+    curves = reg.restart_validation_scores_
+    assert any(curve[-1] < max(curve) for curve in curves)  # the test can fail
+    assert reg.restart_losses_ == [max(curve) for curve in curves]
+    assert reg.best_restart_ == int(np.argmax([max(curve) for curve in curves]))
+    assert reg.validation_scores_ == curves[reg.best_restart_]
