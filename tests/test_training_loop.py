@@ -168,3 +168,39 @@ def test_initial_weights_are_glorot_uniform():
         # the mean of |W| is b / 2.
         assert np.abs(W).max() > 0.9 * bound
         assert abs(np.abs(W).mean() - bound / 2) < 0.1 * bound
+
+
+def test_a_warm_start_continues_the_invscaling_schedule():
+    """Without momentum a warm start's fresh optimizer holds nothing but the step,
+    which goes on from the t_ samples seen: 2 + 2 epochs train as 4."""
+    X, y = load_iris(return_X_y=True)
+    params = dict(
+        hidden_layer_sizes=(4,),
+        learning_rate="invscaling",
+        learning_rate_init=0.5,
+        tol=0,
+        n_iter_no_change=10,
+        random_state=0,
+    )
+    four = BackpropClassifier(max_iter=4, **params).fit(X, y)
+    two_and_two = BackpropClassifier(max_iter=2, warm_start=True, **params)
+    two_and_two.fit(X, y).fit(X, y)
+    assert two_and_two.t_ == four.t_ == 4 * len(y)
+    assert two_and_two.loss_curve_[-2:] == four.loss_curve_[-2:]
+    for a, b in zip(
+        two_and_two.coefs_ + two_and_two.intercepts_, four.coefs_ + four.intercepts_
+    ):
+        assert_array_equal(a, b)
+
+
+def test_restarts_under_early_stopping_are_judged_by_their_best_score():
+    """Each restart's figure is the best of its own validation curve, not the last
+    score, and the kept restart is the one whose best is highest."""
+    X, y = _early_stopping_data()
+    reg = _early_stopping_regressor(max_iter=30, n_iter_no_change=3, tol=0, n_init=4)
+    reg.fit(X, y)
+    curves = reg.restart_validation_scores_
+    assert any(curve[-1] < max(curve) for curve in curves)  # the test can fail
+    assert reg.restart_losses_ == [max(curve) for curve in curves]
+    assert reg.best_restart_ == int(np.argmax([max(curve) for curve in curves]))
+    assert reg.validation_scores_ == curves[reg.best_restart_]
