@@ -244,7 +244,9 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
         head = self._new_head(y, sample_weight, declared) if fresh else self._head()
         if not fresh:
             self._check_continued_targets(head, y, declared, incremental)
-        Y = head.encode(y, X.dtype, loss=self.loss, call=call)
+        Y = head.encode(
+            y, X.dtype, loss=self.loss, call=call, sample_weight=sample_weight
+        )
         settings = self._settings(incremental)
         rng = self._random_state(fresh)
         data = self._training_data(X, y, Y, sample_weight, settings, rng, head)
@@ -854,7 +856,8 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
 
     def predict_log_proba(self, X):
         """Logarithm of ``predict_proba``; always finite."""
-        return np.log(self.predict_proba(X))
+        _, logits = self._validated_output(X)
+        return self._head().log_proba(logits)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
