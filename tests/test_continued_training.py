@@ -62,7 +62,9 @@ def test_warm_start_with_other_hidden_layer_sizes_is_an_error(data):
 
 def test_warm_start_continues_the_invscaling_schedule_from_t(data):
     """Without momentum a warm start and a partial_fit take the same steps."""
-    X, y = data
+    # 1000 rows: an epoch of fit is then one pass, as partial_fit's is.
+    X = np.random.RandomState(0).normal(size=(1000, 3))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)
     params = dict(learning_rate="invscaling", power_t=0.5, learning_rate_init=0.5)
     warm = _quietly(BackpropClassifier(max_iter=1, random_state=0, **params).fit, X, y)
     more = _quietly(BackpropClassifier(max_iter=1, random_state=0, **params).fit, X, y)
@@ -208,8 +210,9 @@ for seed, (Estimator, warm, first, later) in enumerate(cases):
 @pytest.mark.parametrize("Estimator", [BackpropClassifier, BackpropRegressor])
 def test_partial_fit_over_chunks_is_one_epoch_of_fit(rng, Estimator, batch_size):
     """In order, without L2 and with a constant step, the chunks' calls take the
-    very steps of one epoch over the whole data (chunk sizes divide by the batch)."""
-    X = rng.normal(size=(60, 3))
+    very steps of one epoch over the whole data (chunk sizes divide by the batch;
+    at least 1000 rows, so that an epoch of fit is one pass)."""
+    X = rng.normal(size=(1020, 3))
     y = (X[:, 0] > 0).astype(int) if Estimator is BackpropClassifier else X[:, 1] * 5
     params = dict(
         hidden_layer_sizes=(4, 3),
@@ -226,8 +229,8 @@ def test_partial_fit_over_chunks_is_one_epoch_of_fit(rng, Estimator, batch_size)
         else {"target_range": (y.min(), y.max())}
     )
     streamed = Estimator(**params)
-    for start in range(0, 60, 20):
-        streamed.partial_fit(X[start : start + 20], y[start : start + 20], **first)
+    for start in range(0, 1020, 340):
+        streamed.partial_fit(X[start : start + 340], y[start : start + 340], **first)
         first = {}
     for a, b in zip(
         whole.coefs_ + whole.intercepts_, streamed.coefs_ + streamed.intercepts_
