@@ -10,7 +10,8 @@ writable; and a damaged file breaks every call until someone deletes it. Here:
   the compiled modules (``COMPILED_SOURCES``): after any change to them, every
   function is compiled again, and its new version replaces the old one on disk;
 * each entry is also keyed on the numba settings that change the generated code but
-  not numba's key (bounds checking, optimisation level, vectorisation, debug info);
+  not numba's key (bounds checking, optimisation level, vectorisation, debug info,
+  SVML);
 * every file carries a SHA-256 digest of its contents: a damaged file reads as
   missing (its function is compiled and written again) and is never unpickled;
 * where numba finds no writable directory, or writing fails, the code is compiled in
