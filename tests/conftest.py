@@ -33,3 +33,12 @@ def user_guide_example():
         return textwrap.dedent("\n".join(block))
 
     return example
+
+
+@pytest.fixture
+def one_pass_epochs(monkeypatch):
+    """Every epoch of fit one pass over the data, however few the rows: for tests
+    that compare fit's epochs with passes computed another way."""
+    import sklearn_bp._estimators
+
+    monkeypatch.setattr(sklearn_bp._estimators, "MIN_EPOCH_VISITS", 0)

@@ -142,7 +142,7 @@ def test_regressor_epoch_matches_reference_with_scaled_targets(rng, batch_size):
 
 
 @pytest.mark.parametrize("nesterov", [False, True])
-def test_momentum_epochs_match_reference(binary_data, nesterov):
+def test_momentum_epochs_match_reference(binary_data, nesterov, one_pass_epochs):
     X, y = binary_data
     clf = BackpropClassifier(
         hidden_layer_sizes=(3,),

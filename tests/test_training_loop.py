@@ -95,13 +95,15 @@ def _early_stopping_regressor(**params):
         early_stopping=True,
         validation_fraction=0.3,
         alpha=0.0,
-        learning_rate_init=0.5,
+        learning_rate_init=1.0,
         random_state=0,
         **params,
     )
 
 
-def test_early_stopping_stops_when_the_validation_score_stops_improving():
+def test_early_stopping_stops_when_the_validation_score_stops_improving(
+    one_pass_epochs,
+):
     X, y = _early_stopping_data()
     curve = _early_stopping_regressor(max_iter=30, n_iter_no_change=30, tol=0)
     scores = curve.fit(X, y).validation_scores_
@@ -153,15 +155,18 @@ def test_identical_rows_with_different_targets_train_independently_of_row_order(
 
 
 def test_initial_weights_are_glorot_uniform():
-    """U(-b, b) with b = sqrt(2 / (fan_in + fan_out)), for weights and intercepts:
-    seen after one epoch whose steps (learning_rate_init=1e-300) change nothing."""
+    """U(-b, b) for weights and intercepts, b = 4 sqrt(6 / (fan_in + fan_out)) for
+    the first layer and sqrt(2 / (fan_in + fan_out)) above it: seen after one epoch
+    whose steps (learning_rate_init=1e-300) change nothing."""
     rng = np.random.RandomState(0)
     X, y = rng.normal(size=(6, 60)), np.array([0, 1, 2] * 2)
     clf = BackpropClassifier(
         hidden_layer_sizes=(40, 30), alpha=0.0, learning_rate_init=1e-300
     ).partial_fit(X, y, classes=[0, 1, 2])
-    for W, b in zip(clf.coefs_, clf.intercepts_):
-        bound = np.sqrt(2.0 / sum(W.shape))
+    for k, (W, b) in enumerate(zip(clf.coefs_, clf.intercepts_)):
+        bound = (
+            4 * np.sqrt(6.0 / sum(W.shape)) if k == 0 else np.sqrt(2.0 / sum(W.shape))
+        )
         for values in (W, b):
             assert np.abs(values).max() <= bound
         # Uniform over the whole interval: the largest of 90+ draws is near b, and
@@ -170,7 +175,7 @@ def test_initial_weights_are_glorot_uniform():
         assert abs(np.abs(W).mean() - bound / 2) < 0.1 * bound
 
 
-def test_a_warm_start_continues_the_invscaling_schedule():
+def test_a_warm_start_continues_the_invscaling_schedule(one_pass_epochs):
     """Without momentum a warm start's fresh optimizer holds nothing but the step,
     which goes on from the t_ samples seen: 2 + 2 epochs train as 4."""
     X, y = load_iris(return_X_y=True)
