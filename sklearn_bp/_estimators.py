@@ -20,7 +20,7 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning, InconsistentVersionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import (
     unique_labels,
@@ -32,6 +32,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._callbacks import CallbackSupportMixin, run_restarts_reporting
 from ._checks import check_fitted_state, check_sparse_indices
 from ._diagnosis import warn_if_loss_rose
 from ._network import LOSSES, forward_pass
@@ -41,9 +42,10 @@ from ._output_head import (
     dense_targets,
     target_range_arrays,
 )
-from ._restarts import best_restart, draw_seeds, restart_tasks, run_restarts
+from ._restarts import best_restart, draw_seeds, restart_tasks
 from ._sgd import unpack
 from ._training import (
+    MIN_EPOCH_VISITS,
     Settings,
     StopOnInterrupt,
     TrainingData,
@@ -93,7 +95,7 @@ def _check_hidden_layer_sizes(hidden_layer_sizes):
     return [int(s) for s in sizes]
 
 
-class _BaseBackprop(BaseEstimator):
+class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
     """Shared fit logic. Subclasses encode targets and decode network outputs."""
 
     _parameter_constraints: dict = {
@@ -111,7 +113,10 @@ class _BaseBackprop(BaseEstimator):
         "nesterovs_momentum": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "shuffle": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -127,7 +132,7 @@ class _BaseBackprop(BaseEstimator):
         hidden_layer_sizes=(64,),
         *,
         loss="squared_error",
-        alpha=0.1,
+        alpha=0.003,
         batch_size=1,
         learning_rate="constant",
         learning_rate_init=0.2,
@@ -135,7 +140,7 @@ class _BaseBackprop(BaseEstimator):
         momentum=0.0,
         nesterovs_momentum=True,
         max_iter=200,
-        tol=1e-4,
+        tol=1e-3,
         n_iter_no_change=10,
         shuffle=True,
         early_stopping=False,
@@ -239,7 +244,9 @@ class _BaseBackprop(BaseEstimator):
         head = self._new_head(y, sample_weight, declared) if fresh else self._head()
         if not fresh:
             self._check_continued_targets(head, y, declared, incremental)
-        Y = head.encode(y, X.dtype, loss=self.loss, call=call)
+        Y = head.encode(
+            y, X.dtype, loss=self.loss, call=call, sample_weight=sample_weight
+        )
         settings = self._settings(incremental)
         rng = self._random_state(fresh)
         data = self._training_data(X, y, Y, sample_weight, settings, rng, head)
@@ -248,7 +255,9 @@ class _BaseBackprop(BaseEstimator):
             X_train, tasks = restart_tasks(
                 data, settings, layer_sizes, X.dtype, draw_seeds(rng, self.n_init)
             )
-            results = run_restarts(X_train, tasks, self.n_jobs)
+            results = run_restarts_reporting(
+                self, X_train, tasks, self.n_jobs, X, y, sample_weight, head
+            )
             best, criteria = best_restart(results, settings.early_stopping)
             state = results[best].state
             rng = np.random.RandomState()
@@ -333,6 +342,14 @@ class _BaseBackprop(BaseEstimator):
                 "keeping the network reached so far.",
                 UserWarning,
             )
+        elif state.gave_up:
+            warnings.warn(
+                f"Training stopped after {state.n_iter} epochs on a plateau at the "
+                "loss of a constant prediction: the network has learned next to "
+                f"nothing. {state.stop_reason} Try a larger learning_rate_init, "
+                "n_init > 1, a larger n_iter_no_change, or scaled inputs.",
+                ConvergenceWarning,
+            )
         elif not incremental and not state.stopped:
             warnings.warn(
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
@@ -359,10 +376,11 @@ class _BaseBackprop(BaseEstimator):
             nesterovs_momentum=bool(self.nesterovs_momentum),
             max_iter=1 if incremental else int(self.max_iter),
             tol=float(self.tol),
-            n_iter_no_change=int(self.n_iter_no_change),
+            n_iter_no_change=self.n_iter_no_change,
             shuffle=bool(self.shuffle),
             early_stopping=bool(self.early_stopping) and not incremental,
             verbose=bool(self.verbose),
+            min_epoch_visits=0 if incremental else MIN_EPOCH_VISITS,
         )
 
     def _continued_state(self, settings, layer_sizes, dtype, rng, incremental):
@@ -489,12 +507,14 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         whose output delta is ``(yhat - y) * yhat * (1 - yhat)``. ``"log_loss"`` is the
         binary cross-entropy of each sigmoid output, whose delta is ``yhat - y``.
 
-    alpha : float, default=0.1
+    alpha : float, default=0.003
         L2 penalty on the weights (not the intercepts), relative to the summed loss:
         the objective is ``(1/n) [sum_i w_i f_i + alpha/2 sum ||W||^2]`` with ``n`` the
         sum of the sample weights, so each step of unit-weight samples adds
         ``(alpha / n) W`` to the gradient whatever the batch size (a visit of weight
-        ``w`` adds ``w`` times that).
+        ``w`` adds ``w`` times that); scikit-learn's MLP uses the same units. The
+        default is as large as lets 4 rows of XOR be learned; small noisy data sets
+        need more (see the user guide, "How the defaults were chosen").
 
     batch_size : int, default=1
         Samples per SGD step. 1 is the classic per-sample SGD; larger values average
@@ -507,7 +527,8 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         score) fails to improve by ``tol`` for ``n_iter_no_change`` epochs.
 
     learning_rate_init : float, default=0.2
-        Initial step size.
+        Initial step size. The same for both estimators: the loss's size does not
+        change with the targets' units.
 
     power_t : float, default=0.5
         Exponent of the ``"invscaling"`` schedule.
@@ -519,15 +540,24 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         Use Nesterov's momentum (when ``momentum > 0``).
 
     max_iter : int, default=200
-        Maximum number of epochs (passes over the training data).
+        Maximum number of epochs. An epoch of ``fit`` is one pass over the training
+        data, or, for fewer than 1000 visits (rows, counted by their weights), as
+        many whole passes as make at least 1000 visits, each in its own order: SGD
+        needs a number of steps that does not shrink with the data. ``partial_fit``
+        always makes one pass.
 
-    tol : float, default=1e-4
-        Improvement of the loss (or validation score) below which an epoch counts as
-        no progress.
+    tol : float, default=1e-3
+        Relative tolerance: an epoch whose loss is not below ``(1 - tol)`` times the
+        best loss so far counts as no progress, so the rule means the same for any
+        loss, number of outputs and target scale. Under early stopping, an epoch
+        whose validation score does not exceed the best by ``tol`` counts as no
+        progress.
 
-    n_iter_no_change : int, default=10
-        Epochs without progress before training stops (or the adaptive schedule
-        lowers the step).
+    n_iter_no_change : int or np.inf, default=10
+        Epochs without progress after which training stops (or the adaptive schedule
+        lowers the step); ``np.inf`` never stops early. Stopping at about the loss
+        of a constant prediction gives a ``ConvergenceWarning``, and ``verbose``
+        prints why training stopped.
 
     shuffle : bool, default=True
         Visit the samples in a new random order each epoch. When False, samples are
@@ -565,7 +595,7 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
 
     verbose : bool, default=False
         Print one line per epoch: epoch, loss, validation score (when there is one)
-        and elapsed time.
+        and elapsed time; and, when training stops early, why.
 
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, as ``{label: weight}`` or ``"balanced"``
@@ -630,7 +660,7 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     classes_ : ndarray of shape (n_classes,)
@@ -685,7 +715,7 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         hidden_layer_sizes=(64,),
         *,
         loss="squared_error",
-        alpha=0.1,
+        alpha=0.003,
         batch_size=1,
         learning_rate="constant",
         learning_rate_init=0.2,
@@ -693,7 +723,7 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         momentum=0.0,
         nesterovs_momentum=True,
         max_iter=200,
-        tol=1e-4,
+        tol=1e-3,
         n_iter_no_change=10,
         shuffle=True,
         early_stopping=False,
@@ -826,7 +856,8 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
 
     def predict_log_proba(self, X):
         """Logarithm of ``predict_proba``; always finite."""
-        return np.log(self.predict_proba(X))
+        _, logits = self._validated_output(X)
+        return self._head().log_proba(logits)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -852,12 +883,14 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
         whose output delta is ``(yhat - y) * yhat * (1 - yhat)``. ``"log_loss"`` is the
         binary cross-entropy of each sigmoid output, whose delta is ``yhat - y``.
 
-    alpha : float, default=0.1
+    alpha : float, default=0.003
         L2 penalty on the weights (not the intercepts), relative to the summed loss:
         the objective is ``(1/n) [sum_i w_i f_i + alpha/2 sum ||W||^2]`` with ``n`` the
         sum of the sample weights, so each step of unit-weight samples adds
         ``(alpha / n) W`` to the gradient whatever the batch size (a visit of weight
-        ``w`` adds ``w`` times that).
+        ``w`` adds ``w`` times that); scikit-learn's MLP uses the same units. The
+        default is as large as lets 4 rows of XOR be learned; small noisy data sets
+        need more (see the user guide, "How the defaults were chosen").
 
     batch_size : int, default=1
         Samples per SGD step. 1 is the classic per-sample SGD; larger values average
@@ -869,8 +902,9 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
         seen); ``"adaptive"`` divides the step by 5 each time the loss (or validation
         score) fails to improve by ``tol`` for ``n_iter_no_change`` epochs.
 
-    learning_rate_init : float, default=0.02
-        Initial step size.
+    learning_rate_init : float, default=0.2
+        Initial step size. The same for both estimators: the loss's size does not
+        change with the targets' units.
 
     power_t : float, default=0.5
         Exponent of the ``"invscaling"`` schedule.
@@ -882,15 +916,24 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
         Use Nesterov's momentum (when ``momentum > 0``).
 
     max_iter : int, default=200
-        Maximum number of epochs (passes over the training data).
+        Maximum number of epochs. An epoch of ``fit`` is one pass over the training
+        data, or, for fewer than 1000 visits (rows, counted by their weights), as
+        many whole passes as make at least 1000 visits, each in its own order: SGD
+        needs a number of steps that does not shrink with the data. ``partial_fit``
+        always makes one pass.
 
-    tol : float, default=1e-4
-        Improvement of the loss (or validation score) below which an epoch counts as
-        no progress.
+    tol : float, default=1e-3
+        Relative tolerance: an epoch whose loss is not below ``(1 - tol)`` times the
+        best loss so far counts as no progress, so the rule means the same for any
+        loss, number of outputs and target scale. Under early stopping, an epoch
+        whose validation score does not exceed the best by ``tol`` counts as no
+        progress.
 
-    n_iter_no_change : int, default=10
-        Epochs without progress before training stops (or the adaptive schedule
-        lowers the step).
+    n_iter_no_change : int or np.inf, default=10
+        Epochs without progress after which training stops (or the adaptive schedule
+        lowers the step); ``np.inf`` never stops early. Stopping at about the loss
+        of a constant prediction gives a ``ConvergenceWarning``, and ``verbose``
+        prints why training stopped.
 
     shuffle : bool, default=True
         Visit the samples in a new random order each epoch. When False, samples are
@@ -928,7 +971,7 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
 
     verbose : bool, default=False
         Print one line per epoch: epoch, loss, validation score (when there is one)
-        and elapsed time.
+        and elapsed time; and, when training stops early, why.
 
     Attributes
     ----------
@@ -985,7 +1028,7 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     target_min_, target_max_ : ndarray of shape (n_outputs,)
@@ -1024,15 +1067,15 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
         hidden_layer_sizes=(64,),
         *,
         loss="squared_error",
-        alpha=0.1,
+        alpha=0.003,
         batch_size=1,
         learning_rate="constant",
-        learning_rate_init=0.02,
+        learning_rate_init=0.2,
         power_t=0.5,
         momentum=0.0,
         nesterovs_momentum=True,
         max_iter=200,
-        tol=1e-4,
+        tol=1e-3,
         n_iter_no_change=10,
         shuffle=True,
         early_stopping=False,
@@ -1043,8 +1086,6 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
         random_state=None,
         verbose=False,
     ):
-        # Only the default step size differs from the classifier's; both were
-        # chosen by measurement (benchmarks/defaults.py).
         super().__init__(
             hidden_layer_sizes,
             loss=loss,

@@ -87,7 +87,7 @@ class ClassifierHead:
         binary = len(self.classes) == 2 and not self.multilabel
         return 1 if binary else len(self.classes)
 
-    def encode(self, y, dtype, *, loss=None, call="partial_fit"):
+    def encode(self, y, dtype, *, loss=None, call="partial_fit", sample_weight=None):
         """0/1 indicator targets, one column per output unit.
 
         Targets of a later call must be of the kind the head was made for, with no
@@ -153,6 +153,11 @@ class ClassifierHead:
             return np.hstack([log_expit(-logits), log_sigma])
         return log_sigma - logsumexp(log_sigma, axis=1, keepdims=True)
 
+    def log_proba(self, logits):
+        """The logarithm of ``proba``, computed in log space and clipped alike."""
+        eps = np.finfo(logits.dtype).eps
+        return np.clip(self.log_proba_unclipped(logits), np.log(eps), np.log1p(-eps))
+
     def proba(self, logits):
         """Probabilities kept strictly inside (0, 1), so their logs stay finite."""
         eps = np.finfo(logits.dtype).eps
@@ -202,7 +207,9 @@ class RegressorHead:
     def n_outputs(self):
         return self.target_min.size
 
-    def encode(self, y, dtype, *, loss="squared_error", call="partial_fit"):
+    def encode(
+        self, y, dtype, *, loss="squared_error", call="partial_fit", sample_weight=None
+    ):
         """Targets mapped affinely onto [0.1, 0.9] by the first fit's range.
 
         Targets outside that range encode outside [0.1, 0.9]: the squared error
@@ -221,7 +228,8 @@ class RegressorHead:
         halved_offset, halved_range = Y / 2 - center / 2, half_range / 2
         scaled = halved_offset / halved_range
         reach = 1 / (2 * TARGET_HALF_RANGE)  # |scaled| the sigmoid can reach: 1.25
-        if np.any(np.abs(scaled) > reach):
+        trained = slice(None) if sample_weight is None else sample_weight > 0
+        if np.any(np.abs(scaled[trained]) > reach):  # rows of weight 0 don't train
             warnings.warn(
                 f"Some targets of this {call} call lie beyond the range the model "
                 "can predict, which was fixed by the first fit (target_min_ = "

@@ -26,8 +26,8 @@ where each layer's units sit in the per-sample work buffers.
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
 
+from ._jit import compiled, helper
 from ._sigmoid import sigmoid_inplace
 
 #: Where each layer lives in the flat parameter vector and in the unit buffers.
@@ -50,15 +50,9 @@ StepRule = namedtuple(
 #: Compiled once per argument types and cached on disk. Reassociation lets LLVM
 #: vectorise the dot products of the backward pass; nothing here relies on the
 #: order of a sum.
-_compiled = njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
-#: Helpers, called only from compiled code: no Python/C wrappers (never used, and
-#: ~0.1 s of compilation each) and no disk cache (a cached caller carries their code).
-_helper = njit(
-    nogil=True,
-    fastmath={"reassoc", "contract"},
-    no_cpython_wrapper=True,
-    no_cfunc_wrapper=True,
-)
+_compiled = compiled(fastmath={"reassoc", "contract"})
+#: Helpers, called only from compiled code (``_jit.helper``).
+_helper = helper(fastmath={"reassoc", "contract"})
 
 
 def make_layout(sizes):

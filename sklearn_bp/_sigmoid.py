@@ -8,28 +8,21 @@ range reduction to ``exp(-z) = 2^k exp(r)``, a polynomial for ``exp(r)``, and
 ``1 / (1 + exp(-z))`` with the C library's exp (2.3 ulps at most against an
 extended-precision reference; ``tests/test_sgd.py``).
 
-The compiled loops of ``_sgd.py`` carry these functions in their cached machine code,
-and numba's cache only watches the file of the function it caches: after editing
-this file, delete the cache (``make clean``; ``make test`` starts without one).
+The compiled loops of ``_sgd.py`` carry these functions in their cached machine code;
+the cache is keyed on this file too (``_jit.py``), so an edit here recompiles them.
 """
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
-from numba.extending import intrinsic
+from numba import types
+
+from ._jit import compiled, helper, intrinsic
 
 #: No reassociation: the rounding trick below relies on the order of its additions.
 #: Division by zero cannot happen (1 + exp(-z) >= 1), so it is not checked for.
-_compiled = njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
-#: For functions called only from compiled code: no Python or C wrappers (unused,
-#: and about 0.1 s of compilation each), no disk cache (their callers' holds them).
-_helper = njit(
-    nogil=True,
-    fastmath={"contract"},
-    error_model="numpy",
-    no_cpython_wrapper=True,
-    no_cfunc_wrapper=True,
-)
+_compiled = compiled(fastmath={"contract"}, error_model="numpy")
+#: For functions called only from compiled code (``_jit.helper``).
+_helper = helper(fastmath={"contract"}, error_model="numpy")
 
 #: exp(-z) = 2^k exp(r), with k = round(-z / ln 2) and |r| <= ln(2) / 2; ln 2 is
 #: split in two so that k * _LN2_HI is exact (Cody and Waite's range reduction).
@@ -42,7 +35,7 @@ _ROUNDER = 6755399441055744.0
 _ROUNDER_BITS = 0x4338000000000000
 
 
-@intrinsic
+@intrinsic(python=lambda x: np.float64(x).view(np.int64))
 def _float_bits(typingctx, x):
     """The bit pattern of the double ``x``, as an int64 (no conversion)."""
 
@@ -52,7 +45,7 @@ def _float_bits(typingctx, x):
     return types.int64(types.float64), codegen
 
 
-@intrinsic
+@intrinsic(python=lambda bits: np.int64(bits).view(np.float64))
 def _bits_float(typingctx, bits):
     """The double whose bit pattern is the int64 ``bits``."""
 

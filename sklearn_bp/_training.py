@@ -25,6 +25,14 @@ from ._sgd import Inputs, StepRule, make_layout, pack, run_epoch, unpack
 #: thread.
 SMALL_PRODUCT = 10_000_000
 
+#: Fewest visits in an epoch of ``fit``: smaller data sets are passed over several
+#: times per epoch (see ``_epoch_order``).
+MIN_EPOCH_VISITS = 1000
+
+#: Training that stops at a loss above this fraction of a constant prediction's
+#: loss has learned next to nothing, and says so.
+PLATEAU_FRACTION = 0.95
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -44,6 +52,8 @@ class Settings:
     shuffle: bool
     early_stopping: bool
     verbose: bool
+    #: Fewest visits per epoch; 0 makes every epoch a single pass.
+    min_epoch_visits: int = 0
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,10 @@ class TrainingState:
     no_improvement_count: int = 0
     stopped: bool = False
     interrupted: bool = False
+    #: Why training stopped before max_iter, in words; None otherwise.
+    stop_reason: Optional[str] = None
+    #: Stopped on a plateau at about the loss of a constant prediction.
+    gave_up: bool = False
 
     @property
     def layout(self):
@@ -177,14 +191,23 @@ _ONE_BLAS_THREAD = _SharedBlasLimit()
 
 
 def initial_state(layer_sizes, settings, rng, dtype):
-    """Glorot-uniform weights and intercepts, sized for sigmoid units.
+    """Glorot-uniform weights and intercepts, sized for sigmoid units: ``U(-b, b)``.
 
-    ``U(-b, b)`` with ``b = sqrt(2 / (fan_in + fan_out))``: scikit-learn's choice for
-    logistic units, which keeps early pre-activations in the sigmoid's linear range.
+    The first layer, fed by (standardised, zero-mean) inputs, takes Glorot and
+    Bengio's (2010) bound for sigmoid units, ``b = 4 sqrt(6 / (fan_in + fan_out))``:
+    four times the tanh bound, as the sigmoid's slope at 0 is 1/4. Smaller weights
+    keep every hidden unit in the sigmoid's linear range, where the network starts
+    as a linear model and SGD sits on a plateau before it bends (a sine curve stays
+    at R^2 0.1 for hundreds of epochs). Layers fed by sigmoid units, whose outputs
+    have mean 1/2 rather than 0, take scikit-learn's ``b = sqrt(2 / (fan_in +
+    fan_out))``: the larger bound would saturate the output units from the start.
     """
     parts = []
-    for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:]):
-        bound = np.sqrt(2.0 / (fan_in + fan_out))
+    for k, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
+        if k == 0:
+            bound = 4.0 * np.sqrt(6.0 / (fan_in + fan_out))
+        else:
+            bound = np.sqrt(2.0 / (fan_in + fan_out))
         parts.append(rng.uniform(-bound, bound, size=fan_in * fan_out))
         parts.append(rng.uniform(-bound, bound, size=fan_out))
     params = np.concatenate(parts).astype(dtype)
@@ -260,10 +283,12 @@ class StopOnInterrupt(Hooks):
 def train(data, settings, state, rng, max_epochs, hooks=None, restart=0):
     """Run up to ``max_epochs`` epochs of SGD from ``state``; return the new state.
 
-    Stops early when the training loss (or, with early stopping, the validation score)
-    has not improved by ``tol`` for ``n_iter_no_change`` epochs; the adaptive schedule
-    first divides the learning rate by 5, and stops once it falls below 1e-6.
-    ``state.stopped`` tells whether training ended before ``max_epochs``.
+    Stops early when the training loss has not fallen below ``(1 - tol)`` times its
+    best value (or, with early stopping, the validation score has not risen by
+    ``tol`` above its best) for more than ``n_iter_no_change`` epochs; the adaptive
+    schedule first divides the learning rate by 5, and stops once it falls below
+    1e-6. ``state.stopped`` tells whether training ended before ``max_epochs``, and
+    ``state.stop_reason`` why.
 
     After every epoch ``hooks.epoch_end`` may stop training, which then counts as
     interrupted. A ``KeyboardInterrupt`` ends training between epochs: the state
@@ -273,7 +298,8 @@ def train(data, settings, state, rng, max_epochs, hooks=None, restart=0):
     """
     hooks = Hooks() if hooks is None else hooks
     state = state.copy()
-    state.stopped = False
+    state.stopped = state.gave_up = False
+    state.stop_reason = None
     first_epoch = state.n_iter
     layout = state.layout
     start = time.perf_counter()
@@ -284,8 +310,10 @@ def train(data, settings, state, rng, max_epochs, hooks=None, restart=0):
             if settings.verbose:
                 _print_epoch(state, time.perf_counter() - start)
             if state.no_improvement_count > settings.n_iter_no_change:
-                if _should_stop(settings, state):
+                if _should_stop(data, settings, state):
                     state.stopped = True
+                    if settings.verbose:
+                        print(f"{state.stop_reason} Stopping.")
                     break
             if hooks.epoch_end(restart, state):
                 state.stopped = state.interrupted = True
@@ -302,8 +330,7 @@ def train(data, settings, state, rng, max_epochs, hooks=None, restart=0):
 
 def _run_one_epoch(data, settings, state, layout, rng):
     """One pass over the visits, shuffled if asked; appends the epoch's loss."""
-    n_visits = data.visit_rows.size
-    order = rng.permutation(n_visits) if settings.shuffle else np.arange(n_visits)
+    order = _epoch_order(data.visit_rows.size, settings, rng)
     # Train copies, so that an interrupt or a failure mid-epoch leaves the state
     # at the end of the previous epoch (without momentum the velocity is unused).
     params = state.params.copy()
@@ -336,7 +363,7 @@ def _run_one_epoch(data, settings, state, layout, rng):
     state.params, state.velocity = params, velocity
     state.loss_curve.append(loss)
     state.n_iter += 1
-    state.t += data.visit_rows.size
+    state.t += order.size
     if settings.learning_rate == "invscaling":
         state.learning_rate = _scheduled_rate(settings, state.t)
 
@@ -353,6 +380,21 @@ def _scheduled_rate(settings, t):
         return 0.0
 
 
+def _epoch_order(n_visits, settings, rng):
+    """The visits of one epoch: one pass, or as many whole passes (each in its own
+    random order) as make ``min_epoch_visits``.
+
+    SGD needs a number of steps that depends on the problem, not on the number of
+    rows: on 4 rows, 200 single passes are only 800 steps. Whole passes keep every
+    row equally weighted, and an epoch of many visits has a loss averaged over
+    enough steps for the stopping rule to compare.
+    """
+    passes = max(1, -(-settings.min_epoch_visits // n_visits))
+    if not settings.shuffle:
+        return np.tile(np.arange(n_visits), passes)
+    return np.concatenate([rng.permutation(n_visits) for _ in range(passes)])
+
+
 def _record_progress(data, settings, state, layout):
     """Track the best loss or validation score and count epochs without progress."""
     loss = state.loss_curve[-1]
@@ -364,18 +406,49 @@ def _record_progress(data, settings, state, layout):
             state.best_validation_score = score
             state.best_params = state.params.copy()
     else:
-        improved = loss <= state.best_loss - settings.tol
+        # Relative: the loss's scale depends on the loss function, the number of
+        # outputs and the target encoding, a fraction of it does not.
+        improved = state.best_loss == np.inf or loss < state.best_loss * (
+            1.0 - settings.tol
+        )
     state.best_loss = min(state.best_loss, loss)
     state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
 
 
-def _should_stop(settings, state):
-    """At a plateau: stop, or (adaptive schedule) divide the learning rate by 5."""
-    if settings.learning_rate != "adaptive" or state.learning_rate <= 1e-6:
-        return True
-    state.learning_rate /= 5.0
-    state.no_improvement_count = 0
-    return False
+def _should_stop(data, settings, state):
+    """At a plateau: stop, or (adaptive schedule) divide the learning rate by 5.
+
+    On stopping, ``state.stop_reason`` says why, and ``state.gave_up`` whether the
+    loss is still about that of a constant prediction (nothing learned)."""
+    if settings.learning_rate == "adaptive" and state.learning_rate > 1e-6:
+        state.learning_rate /= 5.0
+        state.no_improvement_count = 0
+        return False
+    if settings.early_stopping and data.validation is not None:
+        what, by = "Validation score", f"tol={settings.tol}"
+    else:
+        what, by = "Training loss", f"tol={settings.tol} of its best value"
+    state.stop_reason = (
+        f"{what} did not improve more than {by} for "
+        f"{settings.n_iter_no_change} consecutive epochs."
+    )
+    baseline = constant_prediction_loss(data, settings.loss)
+    state.gave_up = state.loss_curve[-1] > PLATEAU_FRACTION * baseline
+    return True
+
+
+def constant_prediction_loss(data, loss):
+    """The training loss of the best constant output, the weighted mean target: the
+    loss of a network that has learned nothing from the inputs."""
+    weights = data.visit_weights[:, None]
+    Y = data.Y[data.visit_rows]
+    mean = (weights * Y).sum(axis=0) / weights.sum()
+    if loss == "log_loss":
+        p = np.clip(mean, 1e-12, 1 - 1e-12)
+        per_visit = -(Y * np.log(p) + (1 - Y) * np.log1p(-p)).sum(axis=1)
+    else:
+        per_visit = 0.5 * ((Y - mean) ** 2).sum(axis=1)
+    return float((data.visit_weights * per_visit).sum() / weights.sum())
 
 
 def _print_epoch(state, elapsed):

@@ -21,8 +21,8 @@ tie from a hash of the rows' bits.
 
 import numpy as np
 import scipy.sparse as sp
-from numba import njit
 
+from ._jit import compiled
 from ._sgd import Inputs
 
 
@@ -49,7 +49,7 @@ def as_inputs(X):
     return Inputs(sp.issparse(X), *(_read_only(a) for a in arrays))
 
 
-@njit(cache=True, nogil=True, fastmath={"reassoc"})
+@compiled(fastmath={"reassoc"})
 def _row_projections(inputs, directions):
     """x_i @ directions.T for every row, in one pass over the rows.
 

@@ -258,7 +258,9 @@ def test_row_order_does_not_matter_when_shuffling(rng, Estimator):
 
 @pytest.mark.parametrize("batch_size", [1, 7])
 def test_partial_fit_continues_exactly_as_fit(rng, batch_size):
-    X, y = rng.normal(size=(25, 3)), rng.randint(3, size=25)
+    # At least MIN_EPOCH_VISITS rows, so that an epoch of fit is one pass, as
+    # partial_fit's is.
+    X, y = rng.normal(size=(1000, 3)), rng.randint(3, size=1000)
     params = dict(
         hidden_layer_sizes=(4,),
         batch_size=batch_size,
@@ -272,7 +274,7 @@ def test_partial_fit_continues_exactly_as_fit(rng, batch_size):
         stepped.partial_fit(X, y, classes=[0, 1, 2])
     _assert_same_network(fitted, stepped)
     assert fitted.loss_curve_ == stepped.loss_curve_
-    assert fitted.t_ == stepped.t_ == 4 * 25
+    assert fitted.t_ == stepped.t_ == 4 * 1000
 
 
 @pytest.mark.parametrize("Estimator", [BackpropClassifier, BackpropRegressor])

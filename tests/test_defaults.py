@@ -1,0 +1,141 @@
+"""What the defaults promise: they learn XOR, they stop for the same reason whatever
+the loss's scale, and they say why they stopped."""
+
+import re
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.datasets import make_friedman1
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_bp import BackpropClassifier, BackpropRegressor
+from sklearn_bp._training import (
+    MIN_EPOCH_VISITS,
+    Settings,
+    TrainingState,
+    _record_progress,
+)
+
+XOR_X = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
+XOR_Y = np.array([0, 1, 1, 0])
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_defaults_solve_xor(seed):
+    clf = BackpropClassifier(random_state=seed).fit(XOR_X, XOR_Y)
+    assert np.array_equal(clf.predict(XOR_X), XOR_Y)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_two_hidden_units_with_restarts_solve_xor(seed):
+    clf = BackpropClassifier(hidden_layer_sizes=(2,), n_init=10, random_state=seed)
+    assert np.array_equal(clf.fit(XOR_X, XOR_Y).predict(XOR_X), XOR_Y)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_regressor_fits_xor(seed):
+    reg = BackpropRegressor(random_state=seed).fit(XOR_X, XOR_Y.astype(float))
+    assert reg.score(XOR_X, XOR_Y) > 0.9
+
+
+def test_small_data_epochs_make_at_least_the_minimum_of_visits():
+    clf = BackpropClassifier(max_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="maximum iterations"):
+        clf.fit(XOR_X, XOR_Y)
+    assert clf.t_ == 3 * MIN_EPOCH_VISITS  # 250 whole passes over 4 rows per epoch
+    # partial_fit stays one pass over the data it is given.
+    assert clf.partial_fit(XOR_X, XOR_Y).t_ == 3 * MIN_EPOCH_VISITS + 4
+
+
+def _settings(**changes):
+    params = dict(
+        loss="squared_error",
+        alpha=0.0,
+        batch_size=1,
+        learning_rate="constant",
+        learning_rate_init=0.1,
+        power_t=0.5,
+        momentum=0.0,
+        nesterovs_momentum=True,
+        max_iter=100,
+        tol=1e-3,
+        n_iter_no_change=3,
+        shuffle=True,
+        early_stopping=False,
+        verbose=False,
+    )
+    return Settings(**{**params, **changes})
+
+
+def _no_progress_counts(loss_curve, settings):
+    state = TrainingState(
+        layer_sizes=(1, 1), params=None, velocity=None, learning_rate=0.1
+    )
+    counts = []
+    for loss in loss_curve:
+        state.loss_curve.append(loss)
+        _record_progress(None, settings, state, None)
+        counts.append(state.no_improvement_count)
+    return counts
+
+
+def test_stopping_rule_does_not_depend_on_the_scale_of_the_loss():
+    # A loss curve that improves by 0.2% an epoch, then by 0.05%: progress, then
+    # none, at any scale of the loss (a regression loss on targets mapped onto
+    # [0.1, 0.9] is about a hundred times smaller than a classifier's).
+    curve = np.cumprod([1.0] + [0.998] * 5 + [0.9995] * 5)
+    counts = _no_progress_counts(curve, _settings())
+    assert counts == [0] * 6 + [1, 2, 3, 4, 5]
+    for scale in (1e-4, 1e-2, 1e3):
+        assert _no_progress_counts(scale * curve, _settings()) == counts
+
+
+def test_regressor_stops_at_the_same_epoch_for_any_target_scale():
+    X, y = make_friedman1(300, noise=0.5, random_state=0)
+    fits = [
+        BackpropRegressor(n_iter_no_change=3, random_state=0).fit(X, target)
+        for target in (y, 1000 * y + 5, y + 1e4)
+    ]
+    assert fits[0].n_iter_ < 200  # it did stop on its own
+    for fit in fits[1:]:
+        assert fit.n_iter_ == fits[0].n_iter_
+        assert_allclose(fit.loss_curve_, fits[0].loss_curve_, rtol=1e-6)
+
+
+def test_stopping_at_the_loss_of_a_constant_prediction_warns():
+    # Inputs that carry no information: nothing better than the mean is learnable.
+    rng = np.random.RandomState(0)
+    X, y = np.zeros((60, 2)), rng.randint(2, size=60)
+    clf = BackpropClassifier(random_state=0)
+    with pytest.warns(ConvergenceWarning, match="loss of a constant prediction"):
+        clf.fit(X, y)
+    assert clf.n_iter_ < clf.max_iter
+    assert len(clf.loss_curve_) == clf.n_iter_
+
+
+def test_learning_without_a_plateau_gives_no_plateau_warning(recwarn):
+    X, y = make_friedman1(300, noise=0.5, random_state=0)
+    BackpropRegressor(random_state=0).fit(X, y)
+    assert not [w for w in recwarn if "constant prediction" in str(w.message)]
+
+
+def test_verbose_says_why_training_stopped(capsys):
+    X, y = make_friedman1(300, noise=0.5, random_state=0)
+    reg = BackpropRegressor(n_iter_no_change=3, verbose=True, random_state=0)
+    reg.fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == reg.n_iter_ + 1
+    assert re.fullmatch(
+        r"Training loss did not improve more than tol=0\.001 of its best value for "
+        r"3 consecutive epochs\. Stopping\.",
+        lines[-1],
+    )
+
+
+def test_n_iter_no_change_may_be_infinite():
+    X, y = make_friedman1(100, random_state=0)
+    reg = BackpropRegressor(n_iter_no_change=np.inf, max_iter=15, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="maximum iterations"):
+        reg.fit(X, y)
+    assert reg.n_iter_ == 15
