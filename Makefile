@@ -31,7 +31,7 @@ test: lint
 BOUNDSCHECKED_TESTS = tests/test_sgd.py tests/test_reference.py \
 	tests/test_training_loop.py tests/test_sample_weights.py tests/test_estimators.py
 test-boundscheck: $(BIN)/activate
-	NUMBA_BOUNDSCHECK=1 $(BIN)/python -m pytest -q -p no:doctest $(BOUNDSCHECKED_TESTS)
+	NUMBA_BOUNDSCHECK=1 $(BIN)/python -m pytest -q -o addopts="" $(BOUNDSCHECKED_TESTS)
 
 $(OLDEST)/bin/activate: pyproject.toml
 	$(PYTHON) -m venv $(OLDEST)

@@ -356,7 +356,11 @@ def _run_one_epoch(data, settings, state, layout, rng):
     )
     coefs, _ = unpack(params, layout)
     squared_norm = sum(float(np.vdot(W, W)) for W in coefs)
-    loss = (data_loss + 0.5 * settings.alpha * squared_norm) / data.total_weight
+    # An epoch of several whole passes reports its mean pass, on the scale of one.
+    passes = order.size / data.visit_rows.size
+    loss = (
+        data_loss / passes + 0.5 * settings.alpha * squared_norm
+    ) / data.total_weight
     check_not_diverged(
         loss, params, state.n_iter + 1, data, settings, state.learning_rate
     )

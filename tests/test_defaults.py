@@ -2,6 +2,7 @@
 the loss's scale, and they say why they stopped."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -23,7 +24,9 @@ XOR_Y = np.array([0, 1, 1, 0])
 
 @pytest.mark.parametrize("seed", range(20))
 def test_defaults_solve_xor(seed):
-    clf = BackpropClassifier(random_state=seed).fit(XOR_X, XOR_Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # nor warn of a plateau
+        clf = BackpropClassifier(random_state=seed).fit(XOR_X, XOR_Y)
     assert np.array_equal(clf.predict(XOR_X), XOR_Y)
 
 
@@ -35,7 +38,9 @@ def test_two_hidden_units_with_restarts_solve_xor(seed):
 
 @pytest.mark.parametrize("seed", range(3))
 def test_regressor_fits_xor(seed):
-    reg = BackpropRegressor(random_state=seed).fit(XOR_X, XOR_Y.astype(float))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reg = BackpropRegressor(random_state=seed).fit(XOR_X, XOR_Y.astype(float))
     assert reg.score(XOR_X, XOR_Y) > 0.9
 
 

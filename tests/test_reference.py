@@ -28,6 +28,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_bp import BackpropClassifier, BackpropRegressor
 from sklearn_bp._network import loss_and_gradients
+from sklearn_bp._training import MIN_EPOCH_VISITS
 
 # ----------------------------------------------------------- independent reference
 
@@ -275,6 +276,32 @@ def test_epochs_match_the_reference_and_loss_and_gradients(rng, case, weights):
     assert_same_network(*chain, est)
     # The epoch loss: the visits' weighted losses plus the penalty at the epoch's end.
     assert_allclose(est.loss_curve_[-2:], losses, rtol=1e-12)
+
+
+@pytest.mark.parametrize("weights", ["unit", "fractional"])
+def test_a_fit_epoch_of_many_passes_reports_the_mean_pass_loss(rng, weights):
+    """On small data an epoch of ``fit`` is several whole passes (at least
+    MIN_EPOCH_VISITS visits): the network follows every pass, and the epoch's loss is
+    the mean of the passes' losses, on the scale of a one-pass epoch."""
+    X, y = data(rng)
+    params = dict(hidden_layer_sizes=(4, 3), learning_rate_init=0.3, alpha=0.5)
+    est = started(BackpropClassifier, X, y, momentum=0.0, **params)
+    sample_weight = WEIGHTS[weights](len(y))
+    visits = visits_of(np.ones(len(y)) if sample_weight is None else sample_weight)
+    passes = -(-MIN_EPOCH_VISITS // len(visits[0]))
+    assert passes > 50
+    coefs, intercepts = network_of(est)
+    Ws, bs = [W.T.copy() for W in coefs], [b.copy() for b in intercepts]
+    network = (Ws, bs, [np.zeros_like(a) for a in Ws + bs])
+    steps = dict(lr=0.3, alpha=0.5, batch_size=1, loss="squared_error", mu=0, nest=True)
+    Y = encoded_targets(est, y)
+    data_loss = [reference_epoch(network, X, Y, visits, **steps) for _ in range(passes)]
+    penalty = 0.5 * 0.5 * sum(np.sum(W**2) for W in Ws)
+    est.set_params(warm_start=True, max_iter=1, tol=0.0)
+    with pytest.warns(ConvergenceWarning, match="maximum iterations"):
+        est.fit(X, y, sample_weight=sample_weight)
+    assert_same_network([W.T for W in Ws], bs, est)
+    assert_allclose(est.loss_, (np.mean(data_loss) + penalty) / visits[2], rtol=1e-12)
 
 
 @pytest.mark.parametrize("loss", ["squared_error", "log_loss"])
