@@ -24,16 +24,22 @@ def _quiet():
         yield
 
 
-def improves(value, best, tol):
-    """The documented test of progress: at least ``tol`` below the best so far."""
+def loss_improves(value, best, tol):
+    """The documented test of progress of the loss: below ``(1 - tol)`` times the
+    best so far (relative)."""
+    return value < best * (1 - tol)
+
+
+def score_improves(value, best, tol):
+    """Of a validation score, on its negation: at least ``tol`` above the best."""
     return value <= best - tol
 
 
-def stopping_epoch(curve, tol, patience, *, improves=improves, resets=True):
+def stopping_epoch(curve, tol, patience, *, improves, resets=True):
     """The epoch after which training stops: the first at which more than
-    ``patience`` epochs in a row have not improved on the best value by ``tol``
-    (``len(curve)`` if there is none). ``resets=False`` is the rule that never
-    starts counting again after an improvement."""
+    ``patience`` epochs in a row have not improved on the best value (``len(curve)``
+    if there is none). ``resets=False`` is the rule that never starts counting again
+    after an improvement."""
     best, count = np.inf, 0
     for epoch, value in enumerate(curve, start=1):
         if improves(value, best, tol):
@@ -46,27 +52,40 @@ def stopping_epoch(curve, tol, patience, *, improves=improves, resets=True):
     return len(curve)
 
 
-def discriminating_settings(curve):
-    """``(tol, patience)`` under which the rule's ``<=``, and its reset of the count
-    after an improvement, both decide when training stops.
+def boundary_tols(value, best, improves):
+    """The tols at which ``value`` sits exactly on the boundary of improving on
+    ``best``: the rule's strict or non-strict comparison then decides."""
+    relative = improves is loss_improves
+    tol = 1 - value / best if relative else best - value
+    for k in range(-4, 5):
+        candidate = tol + k * np.spacing(tol)
+        if (best * (1 - candidate) if relative else best - candidate) == value:
+            yield candidate
 
-    ``tol`` is the exact gap between some epoch's value and the best before it (exact:
-    the two are within a factor of 2), so that epoch improves by exactly ``tol``.
-    """
+
+def discriminating_settings(curve, improves, rivals):
+    """``(tol, patience)`` under which the rule ``improves``, and its reset of the
+    count after an improvement, decide when training stops: each of the ``rivals``
+    (rules that differ from it in one way), and the rule without the reset, stop at
+    another epoch."""
     for epoch in range(2, len(curve)):
         best = min(curve[:epoch])
         if curve[epoch] >= best:
             continue
-        tol = best - curve[epoch]
-        assert best - tol == curve[epoch]
-        for patience in range(1, 6):
-            expected = stopping_epoch(curve, tol, patience)
-            strict = stopping_epoch(
-                curve, tol, patience, improves=lambda v, b, t: v < b - t
-            )
-            no_reset = stopping_epoch(curve, tol, patience, resets=False)
-            if expected < len(curve) and expected not in (strict, no_reset):
-                return tol, patience, expected
+        for tol in boundary_tols(curve[epoch], best, improves):
+            for patience in range(1, 6):
+                expected = stopping_epoch(curve, tol, patience, improves=improves)
+                others = [
+                    stopping_epoch(curve, tol, patience, improves=rival)
+                    for rival in rivals
+                ]
+                others.append(
+                    stopping_epoch(
+                        curve, tol, patience, improves=improves, resets=False
+                    )
+                )
+                if expected < len(curve) and expected not in others:
+                    return tol, patience, expected
     raise AssertionError("the curve has no epochs that tell the rules apart")
 
 
@@ -75,7 +94,11 @@ def test_training_stops_when_the_loss_stops_improving_by_tol():
     params = dict(hidden_layer_sizes=(5,), learning_rate_init=0.5, random_state=0)
     full = BackpropClassifier(max_iter=40, n_iter_no_change=40, tol=0, **params)
     curve = full.fit(X, y).loss_curve_
-    tol, patience, expected = discriminating_settings(curve)
+    rivals = [
+        lambda v, b, t: v <= b * (1 - t),  # not strict
+        lambda v, b, t: v < b - t,  # absolute
+    ]
+    tol, patience, expected = discriminating_settings(curve, loss_improves, rivals)
     clf = BackpropClassifier(max_iter=40, n_iter_no_change=patience, tol=tol, **params)
     clf.fit(X, y)
     assert clf.n_iter_ == expected
@@ -107,9 +130,10 @@ def test_early_stopping_stops_when_the_validation_score_stops_improving(
     X, y = _early_stopping_data()
     curve = _early_stopping_regressor(max_iter=30, n_iter_no_change=30, tol=0)
     scores = curve.fit(X, y).validation_scores_
-    # A score improves when it is at least tol above the best: the loss rule on -score.
+    # A score improves when it is at least tol above the best (absolute), on -score.
     negated = [-s for s in scores]
-    tol, patience, expected = discriminating_settings(negated)
+    strict = [lambda v, b, t: v < b - t]
+    tol, patience, expected = discriminating_settings(negated, score_improves, strict)
     reg = _early_stopping_regressor(max_iter=30, n_iter_no_change=patience, tol=tol)
     reg.fit(X, y)
     assert reg.n_iter_ == expected
