@@ -396,7 +396,12 @@ def _epoch_order(n_visits, settings, rng):
     passes = max(1, -(-settings.min_epoch_visits // n_visits))
     if not settings.shuffle:
         return np.tile(np.arange(n_visits), passes)
-    return np.concatenate([rng.permutation(n_visits) for _ in range(passes)])
+    if passes == 1:
+        return rng.permutation(n_visits)
+    # Hundreds of passes over a few rows: all their orders from one draw, not one
+    # Python call per pass (which would cost more than the pass itself).
+    keys = rng.random_sample((passes, n_visits))
+    return np.argsort(keys, axis=1).ravel()
 
 
 def _record_progress(data, settings, state, layout):
