@@ -91,7 +91,12 @@ def discriminating_settings(curve, improves, rivals):
 
 def test_training_stops_when_the_loss_stops_improving_by_tol():
     X, y = load_iris(return_X_y=True)
-    params = dict(hidden_layer_sizes=(5,), learning_rate_init=0.5, random_state=0)
+    params = dict(
+        hidden_layer_sizes=(5,),
+        learning_rate="constant",
+        learning_rate_init=0.5,
+        random_state=0,
+    )
     full = BackpropClassifier(max_iter=40, n_iter_no_change=40, tol=0, **params)
     curve = full.fit(X, y).loss_curve_
     rivals = [
@@ -118,6 +123,7 @@ def _early_stopping_regressor(**params):
         early_stopping=True,
         validation_fraction=0.3,
         alpha=0.0,
+        learning_rate="constant",
         learning_rate_init=1.0,
         random_state=0,
         **params,
