@@ -775,6 +775,55 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
     0.35...
     """
 
+    # Spelled out, as scikit-learn's estimators do: a wrong keyword then names
+    # this class, not the base.
+    def __init__(
+        self,
+        hidden_layer_sizes=(64,),
+        *,
+        loss="squared_error",
+        alpha="auto",
+        batch_size=1,
+        learning_rate="adaptive",
+        learning_rate_init=0.2,
+        power_t=0.5,
+        momentum=0.0,
+        nesterovs_momentum=True,
+        max_iter=200,
+        tol=1e-3,
+        n_iter_no_change=10,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_init=1,
+        n_jobs=None,
+        warm_start=False,
+        random_state=None,
+        verbose=False,
+    ):
+        super().__init__(
+            hidden_layer_sizes,
+            loss=loss,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            shuffle=shuffle,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_init=n_init,
+            n_jobs=n_jobs,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Train the network on (X, y): ``n_init`` restarts, the best one kept.
