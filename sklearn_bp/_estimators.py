@@ -59,7 +59,13 @@ from ._training import (
     train,
 )
 from ._version import __version__
-from ._visits import as_counts, as_inputs, content_order, expand_visits
+from ._visits import (
+    as_counts,
+    as_inputs,
+    content_order,
+    expand_visits,
+    mean_inputs_per_row,
+)
 
 
 def _restore_on_failure(method):
@@ -249,7 +255,7 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
         Y = head.encode(
             y, X.dtype, loss=self.loss, call=call, sample_weight=sample_weight
         )
-        alpha = self._l2_strength(X.shape[1], sample_weight, fresh)
+        alpha = self._l2_strength(X, sample_weight, fresh)
         settings = self._settings(incremental, alpha)
         rng = self._random_state(fresh)
         data = self._training_data(X, y, Y, sample_weight, settings, rng, head)
@@ -368,14 +374,15 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
             return rng
         return check_random_state(self.random_state)
 
-    def _l2_strength(self, n_features, sample_weight, fresh):
+    def _l2_strength(self, X, sample_weight, fresh):
         """``alpha``, or for ``alpha="auto"`` the strength the first fit chose from
         its data (kept by warm starts and partial_fit: the objective stays one)."""
         if not isinstance(self.alpha, str):
             return float(self.alpha)
         if not fresh and hasattr(self, "alpha_"):
             return self.alpha_
-        return automatic_alpha(n_features, float(sample_weight.sum()))
+        inputs = mean_inputs_per_row(X, sample_weight)
+        return automatic_alpha(inputs, float(sample_weight.sum()))
 
     def _settings(self, incremental, alpha):
         return Settings(

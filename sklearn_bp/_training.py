@@ -33,7 +33,7 @@ MIN_EPOCH_VISITS = 1000
 #: loss has learned next to nothing, and says so.
 PLATEAU_FRACTION = 0.95
 
-#: ``alpha="auto"``: the L2 strength per input feature and per unit of ln(n) (see
+#: ``alpha="auto"``: the L2 strength per input of a row and per unit of ln(n) (see
 #: ``automatic_alpha``).
 ALPHA_PER_INPUT = 0.0015
 
@@ -142,18 +142,23 @@ class TrainingState:
         return copy.deepcopy(self)
 
 
-def automatic_alpha(n_features, total_weight):
-    """The L2 strength of ``alpha="auto"``: ``ALPHA_PER_INPUT * n_features * ln(n)``,
-    ``n`` the sum of the sample weights.
+def automatic_alpha(inputs_per_row, total_weight):
+    """The L2 strength of ``alpha="auto"``: ``ALPHA_PER_INPUT * d * ln(n)``, ``n``
+    the sum of the sample weights and ``d`` the non-zero inputs of a row (on
+    average), at most ``n``.
 
-    In proportion to the number of inputs: every input gives each hidden unit one
-    more weight with which to fit noise. And growing with ln(n), as the penalty per
-    parameter of the Bayesian information criterion does: divided by ``n`` in the
-    objective, the penalty weighs ``ln(n) / n`` per sample, so it restrains small
-    noisy data sets and fades on large ones, while a few noise-free rows (XOR) can
-    still be fitted. The constant was measured on ``benchmarks/defaults.py``.
+    In proportion to the inputs a row brings: each gives every hidden unit one more
+    weight with which to fit noise. ``n`` rows span at most ``n`` directions of the
+    input space, hence the bound, which also keeps a step's decay
+    ``learning_rate * alpha / n`` well below 1 on wide data. And growing with ln(n),
+    as the penalty per parameter of the Bayesian information criterion does:
+    divided by ``n`` in the objective, the penalty weighs ``ln(n) / n`` per sample,
+    so it restrains small noisy data sets and fades on large ones, while a few
+    noise-free rows (XOR) can still be fitted. The constant was measured on
+    ``benchmarks/defaults.py``.
     """
-    return ALPHA_PER_INPUT * n_features * float(np.log(max(total_weight, 1.0)))
+    n = max(total_weight, 1.0)
+    return ALPHA_PER_INPUT * min(inputs_per_row, n) * float(np.log(n))
 
 
 def blas_threads_for(layer_sizes, batch_size):

@@ -191,6 +191,23 @@ def as_counts(sample_weight):
     return np.where(near, whole, scaled)
 
 
+def mean_inputs_per_row(X, sample_weight, block_rows=4096):
+    """The weighted mean number of non-zero inputs per row of X (dense or sparse:
+    the same for either form of the same data; stored zeros do not count)."""
+    if sp.issparse(X):
+        X = X.tocsr() if X.format != "csr" else X
+        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        counts = np.bincount(rows, weights=X.data != 0, minlength=X.shape[0])
+    else:  # in blocks of rows: no temporary the size of X
+        counts = np.concatenate(
+            [
+                np.count_nonzero(X[start : start + block_rows], axis=1)
+                for start in range(0, X.shape[0], block_rows)
+            ]
+        )
+    return float(counts @ sample_weight / sample_weight.sum())
+
+
 def expand_visits(rows, sample_weight, dtype):
     """(visit_rows, visit_weights): each row repeated as its weight says, in order."""
     weights = sample_weight[rows]

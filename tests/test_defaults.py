@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from sklearn.base import clone, is_classifier
 from sklearn.datasets import load_diabetes, make_classification, make_friedman1
@@ -170,6 +171,38 @@ def test_automatic_alpha_grows_with_the_inputs_and_the_log_of_the_rows():
         reg.coefs_ + reg.intercepts_, explicit.coefs_ + explicit.intercepts_
     ):
         assert np.array_equal(a, b)
+
+
+def _automatic_alpha_of(X, y, **fit_params):
+    reg = BackpropRegressor(max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return reg.fit(X, y, **fit_params).alpha_
+
+
+def test_automatic_alpha_counts_the_inputs_a_row_has():
+    rng = np.random.RandomState(0)
+    # One-hot rows: 3 of 60 inputs set in each, dense or sparse alike.
+    X = np.zeros((200, 60))
+    X[np.arange(200)[:, None], rng.randint(20, size=(200, 3)) + [0, 20, 40]] = 1.0
+    y = X @ rng.normal(size=60)
+    expected = ALPHA_PER_INPUT * 3 * np.log(200)
+    assert_allclose(_automatic_alpha_of(X, y), expected, rtol=1e-12)
+    sparse = sp.csr_matrix(X)
+    sparse.data[:10] = 0.0  # stored zeros are not inputs
+    X_zeroed = sparse.toarray()
+    for form in (sparse, sp.csc_matrix(sparse)):
+        assert _automatic_alpha_of(form, y) == _automatic_alpha_of(X_zeroed, y)
+
+
+def test_automatic_alpha_on_wide_data_counts_at_most_the_rows():
+    # 30 rows span at most 30 directions of 5000 inputs.
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(30, 5000)), rng.normal(size=30)
+    alpha = _automatic_alpha_of(X, y)
+    assert alpha == ALPHA_PER_INPUT * 30 * np.log(30)
+    # So a step's decay, learning_rate_init * alpha / n, stays far below 1.
+    assert 0.2 * alpha / 30 < 0.01
 
 
 def test_continued_training_keeps_the_automatic_alpha():
