@@ -21,10 +21,10 @@ PARAMETERS = """\
         sum of the sample weights, so each step of unit-weight samples adds
         ``(alpha / n) W`` to the gradient whatever the batch size (a visit of weight
         ``w`` adds ``w`` times that); scikit-learn's MLP uses the same units.
-        ``"auto"`` is ``0.0015 * n_features * ln(n)``: more inputs and more rows,
-        more penalty, yet one that weighs less per sample as ``n`` grows (see the
-        user guide, "How the defaults were chosen"). The strength used is
-        ``alpha_``.
+        ``"auto"`` is ``0.0015 * d * ln(n)``, ``d`` the mean number of non-zero
+        inputs of a row (at most ``n``): more inputs and more rows, more penalty, yet
+        one that weighs less per sample as ``n`` grows (see the user guide, "How the
+        defaults were chosen"). The strength used is ``alpha_``.
 
     batch_size : int, default=1
         Samples per SGD step. 1 is the classic per-sample SGD; larger values average
