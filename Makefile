@@ -23,15 +23,16 @@ lint: $(BIN)/activate
 	$(BIN)/ruff check sklearn_bp tests benchmarks examples
 	$(BIN)/ruff format --check sklearn_bp tests benchmarks examples
 
+# The whole suite, spread over the machine's cores (pytest-xdist).
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # The training tests, with every array access of the compiled loops bounds-checked
 # (an IndexError instead of a silent out-of-bounds read or write).
 BOUNDSCHECKED_TESTS = tests/test_sgd.py tests/test_reference.py \
 	tests/test_training_loop.py tests/test_sample_weights.py tests/test_estimators.py
 test-boundscheck: $(BIN)/activate
-	NUMBA_BOUNDSCHECK=1 $(BIN)/python -m pytest -q -o addopts="" $(BOUNDSCHECKED_TESTS)
+	NUMBA_BOUNDSCHECK=1 $(BIN)/python -m pytest -q -n auto -o addopts="" $(BOUNDSCHECKED_TESTS)
 
 $(OLDEST)/bin/activate: pyproject.toml
 	$(PYTHON) -m venv $(OLDEST)
@@ -39,8 +40,13 @@ $(OLDEST)/bin/activate: pyproject.toml
 	$(OLDEST)/bin/python -m pip install --quiet -e ".[tests]" "scikit-learn==$(OLDEST_SKLEARN)"
 	touch $(OLDEST)/bin/activate
 
+# What depends on scikit-learn's version: its estimator checks, the estimators' API,
+# meta-estimators, routing, tags and callbacks, on the oldest scikit-learn supported.
+SKLEARN_FACING_TESTS = tests/test_common.py tests/test_estimators.py \
+	tests/test_sklearn_integration.py tests/test_callbacks.py tests/test_class_weight.py \
+	tests/test_output_head_api.py tests/test_continued_training.py tests/test_docstrings.py
 test-oldest: $(OLDEST)/bin/activate
-	$(OLDEST)/bin/python -m pytest -q
+	$(OLDEST)/bin/python -m pytest -q -n auto -o addopts="" $(SKLEARN_FACING_TESTS)
 
 # The site in docs/_build/html: API reference from the docstrings, and the gallery,
 # whose examples run during the build. Any warning fails it.
