@@ -194,9 +194,11 @@ def as_counts(sample_weight):
 def mean_inputs_per_row(X, sample_weight, block_rows=4096):
     """The weighted mean number of non-zero inputs per row of X (dense or sparse:
     the same for either form of the same data; stored zeros do not count)."""
-    if sp.issparse(X):
-        X = X.tocsr() if X.format != "csr" else X
-        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    if sp.issparse(X):  # the row of each stored value, without converting X
+        if X.format == "csc":
+            rows = X.indices
+        else:
+            rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
         counts = np.bincount(rows, weights=X.data != 0, minlength=X.shape[0])
     else:  # in blocks of rows: no temporary the size of X
         counts = np.concatenate(
