@@ -272,6 +272,12 @@ def _check_optimizer(state, coefs, intercepts):
         isinstance(rate, (float, int, np.floating)) and 0 <= rate < np.inf,
         f"_learning_rate is {rate!r}",
     )
+    if "alpha_" in state:  # not in models saved before alpha="auto"
+        alpha = state["alpha_"]
+        _require(
+            isinstance(alpha, (float, int, np.floating)) and 0 <= alpha < np.inf,
+            f"alpha_ is {alpha!r}, not an L2 strength",
+        )
 
 
 def _check_values(coefs, intercepts):

@@ -224,6 +224,8 @@ TAMPERINGS = [
     _tamper("n_outputs_ of 2", _set("n_outputs_", lambda m: 2)),
     _tamper("a short velocity", _set("_velocity", lambda m: m._velocity[:3])),
     _tamper("a negative t_", _set("t_", lambda m: -5)),
+    _tamper("a NaN alpha_", _set("alpha_", lambda m: np.nan)),
+    _tamper("a negative alpha_", _set("alpha_", lambda m: -1.0)),
     _tamper("coefs_ of None", lambda m: setattr(m, "coefs_", None)),
 ]
 
