@@ -58,6 +58,8 @@ class RestartTask:
     dtype: np.dtype
     seed: int
     index: int
+    #: How many restarts the fit runs, for ``verbose`` lines to say "Restart 2/4".
+    n_restarts: int = 1
 
 
 def run_restart(X, task, hooks):
@@ -86,6 +88,7 @@ def run_restart(X, task, hooks):
                 task.settings.max_iter,
                 hooks,
                 task.index,
+                task.n_restarts,
             )
         except KeyboardInterrupt:
             return None
@@ -98,8 +101,9 @@ def restart_tasks(data, settings, layer_sizes, dtype, seeds):
     """``(X, tasks)``: the training inputs as a matrix (views, no copy), and one
     task per seed holding the rest of the data (X travels apart: ``run_restart``)."""
     rest = replace(data, inputs=None)
+    n = len(seeds)
     tasks = [
-        RestartTask(rest, settings, tuple(layer_sizes), np.dtype(dtype), int(s), i)
+        RestartTask(rest, settings, tuple(layer_sizes), np.dtype(dtype), int(s), i, n)
         for i, s in enumerate(seeds)
     ]
     return as_matrix(data.inputs, layer_sizes[0]), tasks

@@ -303,7 +303,7 @@ class StopOnInterrupt(Hooks):
         self.stop = True
 
 
-def train(data, settings, state, rng, max_epochs, hooks=None, restart=0):
+def train(data, settings, state, rng, max_epochs, hooks=None, restart=0, n_restarts=1):
     """Run up to ``max_epochs`` epochs of SGD from ``state``; return the new state.
 
     Stops early when the training loss has not fallen below ``(1 - tol)`` times its
@@ -318,8 +318,12 @@ def train(data, settings, state, rng, max_epochs, hooks=None, restart=0):
     then holds the last complete epoch (the best one, under early stopping),
     ``state.interrupted`` is set and ``hooks.interrupted`` is told. An interrupt
     before the first epoch is over propagates, since there is no network to keep.
+
+    With ``n_restarts > 1``, each ``verbose`` line begins with the restart it
+    belongs to (``Restart 2/4: ``), as parallel restarts' lines interleave.
     """
     hooks = Hooks() if hooks is None else hooks
+    label = f"Restart {restart + 1}/{n_restarts}: " if n_restarts > 1 else ""
     state = state.copy()
     state.stopped = state.gave_up = False
     state.stop_reason = None
@@ -331,12 +335,12 @@ def train(data, settings, state, rng, max_epochs, hooks=None, restart=0):
             _run_one_epoch(data, settings, state, layout, rng)
             _record_progress(data, settings, state, layout)
             if settings.verbose:
-                _print_epoch(state, time.perf_counter() - start)
+                _print_epoch(state, time.perf_counter() - start, label)
             if state.no_improvement_count > settings.n_iter_no_change:
                 if _should_stop(data, settings, state):
                     state.stopped = True
                     if settings.verbose:
-                        print(f"{state.stop_reason} Stopping.")
+                        _print_line(f"{label}{state.stop_reason} Stopping.")
                     break
             if hooks.epoch_end(restart, state):
                 state.stopped = state.interrupted = True
@@ -483,8 +487,15 @@ def constant_prediction_loss(data, loss):
     return float((data.visit_weights * per_visit).sum() / weights.sum())
 
 
-def _print_epoch(state, elapsed):
-    line = f"Epoch {state.n_iter}, loss = {state.loss_curve[-1]:.8f}"
+def _print_epoch(state, elapsed, label=""):
+    line = f"{label}Epoch {state.n_iter}, loss = {state.loss_curve[-1]:.8f}"
     if state.validation_scores:
         line += f", validation score = {state.validation_scores[-1]:.6f}"
-    print(f"{line}, time = {elapsed:.2f}s")
+    _print_line(f"{line}, time = {elapsed:.2f}s")
+
+
+def _print_line(line):
+    """Print a whole line in one write, flushed: lines of restarts running in
+    threads then never break into each other, and a worker process's lines appear
+    as they happen rather than when its buffer fills."""
+    print(f"{line}\n", end="", flush=True)

@@ -1,5 +1,9 @@
 """Random restarts: reproducible, independent of scheduling, escaping local minima."""
 
+import re
+import subprocess
+import sys
+import textwrap
 import warnings
 
 import numpy as np
@@ -171,3 +175,59 @@ def test_overlapping_threaded_fits_leave_blas_threads_as_they_were():
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(fit, range(8)))
         assert _blas_threads() == before
+
+
+VERBOSE_LINE = re.compile(
+    r"Restart (\d)/3: (Epoch \d+, loss = [\d.]+, time = [\d.]+s|.* Stopping\.)"
+)
+
+
+def _restart_of_each_line(out):
+    """The restart number of every printed line; fails on a line without one."""
+    lines = out.strip().splitlines()
+    matches = [VERBOSE_LINE.fullmatch(line) for line in lines]
+    assert all(matches), [line for line, m in zip(lines, matches) if not m]
+    return [int(m.group(1)) for m in matches]
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_verbose_lines_say_which_restart_they_belong_to(n_jobs, capsys):
+    clf = _xor_net(max_iter=4, n_init=3, n_jobs=n_jobs, verbose=True, random_state=0)
+    clf.fit(XOR_X, XOR_y)
+    restarts = _restart_of_each_line(capsys.readouterr().out)
+    assert sorted(restarts) == [1] * 4 + [2] * 4 + [3] * 4
+    if n_jobs == 1:
+        assert restarts == sorted(restarts)
+
+
+def test_verbose_lines_of_restarts_in_worker_processes_say_their_restart():
+    # Worker processes write to the inherited standard output, which capsys does
+    # not capture: run the fit in a subprocess and read what it printed.
+    code = textwrap.dedent(
+        """
+        import numpy as np
+        from joblib import parallel_config
+        from sklearn_bp import BackpropRegressor
+
+        X = np.linspace(0, 1, 20)[:, None]
+        reg = BackpropRegressor(
+            max_iter=1000, tol=0.5, n_iter_no_change=2, n_init=3, n_jobs=2,
+            verbose=True, random_state=0,
+        )
+        with parallel_config(backend="loky"):
+            reg.fit(X, np.sin(3 * X.ravel()))
+        print("epochs", *(len(curve) for curve in reg.restart_loss_curves_))
+        """
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr
+    *lines, epochs = run.stdout.strip().splitlines()
+    restarts = _restart_of_each_line("\n".join(lines))
+    n_epochs = [int(n) for n in epochs.split()[1:]]
+    # Each restart printed every epoch, and stopped with a line that says so.
+    assert sorted(restarts) == sorted(
+        r for r, n in enumerate(n_epochs, start=1) for _ in range(n + 1)
+    )
+    assert sum(line.endswith("Stopping.") for line in lines) == 3
