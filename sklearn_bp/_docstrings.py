@@ -108,7 +108,9 @@ PARAMETERS = """\
 
     verbose : bool, default=False
         Print one line per epoch: epoch, loss, validation score (when there is one)
-        and elapsed time; and, when training stops early, why.
+        and elapsed time; and, when training stops early, why. With ``n_init > 1``,
+        each line begins with the restart it belongs to (``Restart 2/4: Epoch 3,
+        loss = ...``), as the lines of restarts run in parallel interleave.
 
 """
 
