@@ -8,7 +8,7 @@ number of hidden units, on two noisy half moons. Each cell of the heat map is th
 mean accuracy over 3 folds. Too few hidden units cannot bend the boundary enough;
 too large an ``alpha`` keeps the weights so small that the network predicts one
 class for every point (accuracy 0.5). ``alpha="auto"`` (the default) is
-``0.0015 * n_features * ln(n)``, about 0.015 here.
+``0.0015 * d * ln(n)`` (``d`` non-zero inputs per row), about 0.015 here.
 """
 
 import warnings
