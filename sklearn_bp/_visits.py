@@ -191,23 +191,41 @@ def as_counts(sample_weight):
     return np.where(near, whole, scaled)
 
 
-def mean_inputs_per_row(X, sample_weight, block_rows=4096):
-    """The weighted mean number of non-zero inputs per row of X (dense or sparse:
-    the same for either form of the same data; stored zeros do not count)."""
-    if sp.issparse(X):  # the row of each stored value, without converting X
-        if X.format == "csc":
-            rows = X.indices
-        else:
-            rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-        counts = np.bincount(rows, weights=X.data != 0, minlength=X.shape[0])
-    else:  # in blocks of rows: no temporary the size of X
+def mean_inputs_per_row(X, sample_weight, block=1 << 20):
+    """The weighted mean number of non-zero inputs per row of X: the same for the
+    dense and the sparse form of the same data (stored zeros do not count, duplicate
+    entries count once), with no temporary array of X's size."""
+    if sp.issparse(X):
+        counts = _sparse_nonzeros_per_row(X, block)
+    else:
+        rows = block // max(X.shape[1], 1) + 1
         counts = np.concatenate(
             [
-                np.count_nonzero(X[start : start + block_rows], axis=1)
-                for start in range(0, X.shape[0], block_rows)
+                np.count_nonzero(X[start : start + rows], axis=1)
+                for start in range(0, X.shape[0], rows)
             ]
         )
     return float(counts @ sample_weight / sample_weight.sum())
+
+
+def _sparse_nonzeros_per_row(X, block):
+    if not X.has_canonical_format:  # duplicates sum into one input
+        X = X.copy()
+        X.sum_duplicates()
+    n_rows = X.shape[0]
+    csc = X.format == "csc"
+    counts = np.bincount(X.indices, minlength=n_rows) if csc else np.diff(X.indptr)
+    # Less the stored zeros, found a block of values at a time.
+    for start in range(0, X.data.size, block):
+        zeros = np.flatnonzero(X.data[start : start + block] == 0) + start
+        if zeros.size:
+            rows = (
+                X.indices[zeros]
+                if csc
+                else np.searchsorted(X.indptr, zeros, "right") - 1
+            )
+            counts = counts - np.bincount(rows, minlength=n_rows)
+    return counts
 
 
 def expand_visits(rows, sample_weight, dtype):
