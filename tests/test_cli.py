@@ -1,4 +1,7 @@
-"""The command line, driven end to end in subprocesses on CSV files the tests write."""
+"""The command line, driven end to end on CSV files the tests write: in subprocesses
+(``python -m sklearn_bp`` and the console script), and its many error cases through
+its entry point ``main`` in this process (a subprocess each would spend seconds on
+imports alone)."""
 
 import subprocess
 import sys
@@ -21,6 +24,18 @@ def run_cli(*args, cwd):
         text=True,
         timeout=600,
     )
+
+
+def run_main(*args, cwd, monkeypatch, capsys):
+    """``(exit status, stderr)`` of ``sklearn-bp ARGS`` run in ``cwd``, in process."""
+    from sklearn_bp._cli import main
+
+    monkeypatch.chdir(cwd)
+    try:
+        status = main([str(a) for a in args])
+    except SystemExit as usage_error:  # argparse's exit
+        status = usage_error.code
+    return status, capsys.readouterr().err
 
 
 def write_csv(path, header, rows):
@@ -132,14 +147,19 @@ def test_the_task_is_inferred_from_the_target_or_given(values, task, expected):
         ("a,y\n1,p\n2,q\n", "y --task regression", "needs a numeric target"),
     ],
 )
-def test_bad_input_is_a_clear_error(tmp_path, content, target, message):
+def test_bad_input_is_a_clear_error(
+    tmp_path, monkeypatch, capsys, content, target, message
+):
     if content is not None:
         (tmp_path / "data.csv").write_text(content)
-    result = run_cli("--csv", "data.csv", "--target", *target.split(), cwd=tmp_path)
-    assert result.returncode == 1
-    assert result.stderr.startswith("sklearn-bp: error: ")
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
+    args = ["--csv", "data.csv", "--target", *target.split()]
+    # No exception escapes main: the user sees one line, not a traceback.
+    status, stderr = run_main(
+        *args, cwd=tmp_path, monkeypatch=monkeypatch, capsys=capsys
+    )
+    assert status == 1
+    assert stderr.startswith("sklearn-bp: error: ")
+    assert message in stderr
 
 
 @pytest.mark.parametrize(
@@ -151,10 +171,12 @@ def test_bad_input_is_a_clear_error(tmp_path, content, target, message):
         (["--task", "ranking"], "invalid choice"),
     ],
 )
-def test_bad_arguments_are_usage_errors(tmp_path, args, message):
-    result = run_cli(*args, cwd=tmp_path)
-    assert result.returncode == 2
-    assert message in result.stderr
+def test_bad_arguments_are_usage_errors(tmp_path, monkeypatch, capsys, args, message):
+    status, stderr = run_main(
+        *args, cwd=tmp_path, monkeypatch=monkeypatch, capsys=capsys
+    )
+    assert status == 2
+    assert message in stderr
 
 
 def _iris_problem():
