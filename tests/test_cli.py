@@ -179,6 +179,15 @@ def test_bad_arguments_are_usage_errors(tmp_path, monkeypatch, capsys, args, mes
     assert message in stderr
 
 
+def test_errors_are_exit_statuses_of_the_process(tmp_path):
+    # What main returns is what the process exits with: 2 for usage, 1 for data.
+    assert run_cli("--cv", 1, cwd=tmp_path).returncode == 2
+    failed = run_cli("--csv", "absent.csv", "--target", "y", cwd=tmp_path)
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("sklearn-bp: error: ")
+    assert "Traceback" not in failed.stderr
+
+
 def _iris_problem():
     from sklearn.datasets import load_iris
     from sklearn.preprocessing import StandardScaler
