@@ -6,6 +6,7 @@ interrupts in a parallel epoch keep their guarantees, and no thread outlives a f
 import pickle
 import signal
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -100,6 +101,51 @@ def test_parallel_epoch_updates_the_shared_weights():
     moved, expected = shared - params, sequential - params
     cosine = moved @ expected / np.linalg.norm(moved) / np.linalg.norm(expected)
     assert cosine > 0.9
+
+
+def test_repeated_ctrl_c_while_waiting_for_a_thread_leaves_none_running(monkeypatch):
+    # The calling thread's slice is quick, the other's slow; three interrupts
+    # arrive while the calling thread waits. The epoch raises the interrupt only
+    # once the other thread has ended.
+    inputs, Y, visit_rows, visit_weights, layout, params, rng = _epoch_inputs()
+    order = rng.permutation(visit_rows.size)
+    rule = _sgd.StepRule(0.05, 0.0, False, 0.0, True, 1)
+    real_epoch, finished, interrupts = _sgd._sample_epoch, [], []
+
+    def slow_in_workers(*args):
+        if threading.current_thread() is not threading.main_thread():
+            time.sleep(1.0)
+            finished.append(True)
+        return real_epoch(*args)
+
+    def handler(signum, frame):
+        if len(interrupts) < 3:
+            interrupts.append(signum)
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(_sgd, "_sample_epoch", slow_in_workers)
+    threads = threading.active_count()
+    previous = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, 0.1, 0.1)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            parallel_sample_epoch(
+                inputs,
+                Y,
+                visit_rows,
+                visit_weights,
+                order,
+                params,
+                np.zeros_like(params),
+                layout,
+                rule,
+                n_threads=2,
+            )
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert len(interrupts) == 3 and finished == [True]
+    assert threading.active_count() == threads
 
 
 def test_two_threads_classify_digits_as_well_as_one():
