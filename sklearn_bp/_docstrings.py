@@ -96,6 +96,21 @@ PARAMETERS = """\
         ``joblib.parallel_config``. Results are identical for every value and
         backend.
 
+    n_sgd_threads : int, default=1
+        Number of threads that train one network at once with per-sample SGD
+        (``batch_size=1``), sharing its weights without locks (Hogwild: Recht, Re,
+        Wright and Niu, 2011): each epoch's shuffled order is cut into
+        ``n_sgd_threads`` slices, run at the same time. Named apart from ``n_jobs``,
+        which runs whole restarts side by side; a fit uses up to ``n_jobs *
+        n_sgd_threads`` threads. 1 is the sequential loop. With more, results are
+        not reproducible: threads read weights that others are changing, a write
+        may overwrite another's, and so two fits with the same ``random_state``
+        differ. With sparse inputs and L2, each thread applies its steps' decay of
+        the first layer in bulk when its slice ends (as the sequential loop does at
+        the end of an epoch), so the decay may also shrink the other threads' newer
+        updates. Whether it pays depends on the network: see the user guide,
+        "Training". ``batch_size > 1`` is refused.
+
     warm_start : bool, default=False
         Continue from the fitted weights instead of starting anew, with a fresh
         optimizer (zero velocity, ``learning_rate_init``) except that the

@@ -130,6 +130,7 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
+        "n_sgd_threads": [Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -155,6 +156,7 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
         validation_fraction=0.1,
         n_init=1,
         n_jobs=None,
+        n_sgd_threads=1,
         warm_start=False,
         random_state=None,
         verbose=False,
@@ -176,6 +178,7 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.n_init = n_init
         self.n_jobs = n_jobs
+        self.n_sgd_threads = n_sgd_threads
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
@@ -212,6 +215,8 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        # Threads racing over shared weights: two fits give different networks.
+        tags.non_deterministic = self.n_sgd_threads != 1
         return tags
 
     # ----------------------------------------------------------------- fitting
@@ -227,6 +232,7 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
         if not fresh:
             self._check_fitted_state(self.__dict__)
         hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+        self._check_sgd_threads()
         if not fresh:
             self._check_same_hidden_layers(hidden)
         X, y = validate_data(
@@ -291,6 +297,16 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
         # exactly as more epochs of the same fit would.
         self._rng_state = rng.get_state()
         return self
+
+    def _check_sgd_threads(self):
+        """Parallel SGD is per-sample: a mini-batch step gains from BLAS threads
+        instead, and all its threads would write every weight at every step."""
+        if self.n_sgd_threads > 1 and self.batch_size > 1:
+            raise ValueError(
+                f"n_sgd_threads={self.n_sgd_threads} needs batch_size=1 (lock-free "
+                f"parallel SGD takes per-sample steps), got batch_size="
+                f"{self.batch_size}. Use n_sgd_threads=1 with mini-batches."
+            )
 
     def _weigh_classes(self, y, sample_weight, incremental):
         """The sample weights times the class weights (none by default)."""
@@ -401,6 +417,7 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
             early_stopping=bool(self.early_stopping) and not incremental,
             verbose=bool(self.verbose),
             min_epoch_visits=0 if incremental else MIN_EPOCH_VISITS,
+            n_sgd_threads=int(self.n_sgd_threads),
         )
 
     def _continued_state(self, settings, layer_sizes, dtype, rng, incremental):
@@ -599,6 +616,7 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         validation_fraction=0.1,
         n_init=1,
         n_jobs=None,
+        n_sgd_threads=1,
         warm_start=False,
         random_state=None,
         verbose=False,
@@ -622,6 +640,7 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
             validation_fraction=validation_fraction,
             n_init=n_init,
             n_jobs=n_jobs,
+            n_sgd_threads=n_sgd_threads,
             warm_start=warm_start,
             random_state=random_state,
             verbose=verbose,
@@ -804,6 +823,7 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
         validation_fraction=0.1,
         n_init=1,
         n_jobs=None,
+        n_sgd_threads=1,
         warm_start=False,
         random_state=None,
         verbose=False,
@@ -826,6 +846,7 @@ class BackpropRegressor(MultiOutputMixin, RegressorMixin, _BaseBackprop):
             validation_fraction=validation_fraction,
             n_init=n_init,
             n_jobs=n_jobs,
+            n_sgd_threads=n_sgd_threads,
             warm_start=warm_start,
             random_state=random_state,
             verbose=verbose,

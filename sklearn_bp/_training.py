@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController
 
 from ._diagnosis import check_not_diverged
+from ._hogwild import parallel_sample_epoch
 from ._network import forward_pass
 from ._sgd import Inputs, StepRule, make_layout, pack, run_epoch, unpack
 
@@ -58,6 +59,8 @@ class Settings:
     verbose: bool
     #: Fewest visits per epoch; 0 makes every epoch a single pass.
     min_epoch_visits: int = 0
+    #: Threads of lock-free per-sample SGD over shared weights (``_hogwild.py``).
+    n_sgd_threads: int = 1
 
 
 @dataclass(frozen=True)
@@ -370,7 +373,12 @@ def _run_one_epoch(data, settings, state, layout, rng):
         log_loss=settings.loss == "log_loss",
         batch_size=min(settings.batch_size, data.visit_rows.size),
     )
-    data_loss = run_epoch(
+    epoch = run_epoch
+    if settings.n_sgd_threads > 1:
+        epoch = functools.partial(
+            parallel_sample_epoch, n_threads=settings.n_sgd_threads
+        )
+    data_loss = epoch(
         data.inputs,
         data.Y,
         data.visit_rows,

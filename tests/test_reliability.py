@@ -241,6 +241,7 @@ INVALID_PARAMETERS = {
     "validation_fraction": [0.0, 1.0],
     "n_init": [0],
     "n_jobs": ["all"],
+    "n_sgd_threads": [0, -1, "x", 1.5],
     "warm_start": [None],
     "random_state": ["seed"],
     "verbose": ["loud"],
