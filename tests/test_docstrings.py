@@ -4,6 +4,7 @@ and no other (the two share most of their sections, written once)."""
 import re
 import warnings
 
+import numpy as np
 import pytest
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
@@ -35,3 +36,25 @@ def test_docstring_documents_every_parameter_and_fitted_attribute(Estimator):
     fitted = {name for name in vars(est) if name.endswith("_") and name[0] != "_"}
     # feature_names_in_ only for inputs with column names.
     assert _documented(doc, "Attributes") == fitted | {"feature_names_in_"}
+
+
+def _documented_defaults(doc):
+    """``{name: value}`` of the ``default=...`` of each parameter in ``doc``."""
+    defaults = {}
+    for name, text in re.findall(r"\n    (\w+) : [^\n]*default=([^\n]+)\n", doc):
+        defaults[name] = eval(text, {"np": np})  # the docstring's own notation
+    return defaults
+
+
+def test_both_estimators_state_the_same_defaults_as_their_docstrings():
+    classifier = BackpropClassifier().get_params()
+    regressor = BackpropRegressor().get_params()
+    assert classifier.pop("class_weight") is None
+    assert classifier == regressor
+    for Estimator, params in (
+        (BackpropClassifier, classifier),
+        (BackpropRegressor, regressor),
+    ):
+        documented = _documented_defaults(Estimator.__doc__)
+        documented.pop("class_weight", None)
+        assert documented == params
