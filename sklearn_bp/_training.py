@@ -431,7 +431,7 @@ def _epoch_order(n_visits, settings, rng):
     passes = max(1, -(-settings.min_epoch_visits // n_visits))
     if not settings.shuffle:
         return np.tile(np.arange(n_visits), passes)
-    if passes == 1:
+    if passes == 1:  # a shuffle is O(n); sorting keys (below) is O(n log n)
         return rng.permutation(n_visits)
     # Hundreds of passes over a few rows: all their orders from one draw, not one
     # Python call per pass (which would cost more than the pass itself).
