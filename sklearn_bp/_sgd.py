@@ -135,9 +135,11 @@ def _batch_units(buffer, layout, k, n_rows):
 def _update_row(W_row, v_row, x, delta, rule, l2):
     """One row of a per-sample step: W_row -= lr * (x * delta + l2 * W_row).
 
-    With momentum the same gradient goes through the velocity ``v_row``.
+    With momentum the same gradient goes through the velocity ``v_row``. The step
+    is taken in the weights' precision (``x`` and ``l2`` are too).
     """
-    lr, mu = rule.learning_rate, rule.momentum
+    real = W_row.dtype.type
+    lr, mu = real(rule.learning_rate), real(rule.momentum)
     if mu == 0.0:
         for j in range(delta.size):
             W_row[j] -= lr * (x * delta[j] + l2 * W_row[j])
@@ -155,10 +157,11 @@ def _update_row(W_row, v_row, x, delta, rule, l2):
 def _step_segment(params, grad, velocity, start, stop, rule, batch_size, l2):
     """SGD or momentum step on params[start:stop], then grad[start:stop] = 0.
 
-    l2 is 0 for intercepts.
+    l2 is 0 for intercepts. The step is taken in the parameters' precision.
     """
-    lr, mu = rule.learning_rate, rule.momentum
-    scale = 1.0 / batch_size
+    real = params.dtype.type
+    lr, mu = real(rule.learning_rate), real(rule.momentum)
+    scale, l2 = real(1.0 / batch_size), real(l2)
     p, g = params[start:stop], grad[start:stop]
     if mu == 0.0:
         for i in range(p.size):
@@ -195,7 +198,12 @@ def _sample_epoch(
     for i in range(dense_row.size):  # zeroed by a loop: np.zeros compiles slowly
         dense_row[i] = 0.0
     y_hat = _units(units, layout, n_layers - 1)
-    lr, mu = rule.learning_rate, rule.momentum
+    # Every product of a step is taken in the weights' precision: float32 weights
+    # would otherwise be promoted to float64 by the float64 step sizes and
+    # constants, at twice the cost per multiply-add.
+    real = dtype.type
+    zero, one = real(0.0), real(1.0)
+    lr, mu = real(rule.learning_rate), real(rule.momentum)
     # For sparse rows, the first layer is kept as scale * coefs[0] during the
     # epoch, so that its L2 decay costs one multiplication (see the step below);
     # the scale is folded back into the weights before it gets small, and at the
@@ -207,7 +215,7 @@ def _sample_epoch(
     for t in range(order.size):
         v = order[t]
         row, weight = visit_rows[v], visit_weights[v]
-        l2 = rule.l2 * weight  # the visit's share of the penalty
+        l2 = real(rule.l2 * weight)  # the visit's share of the penalty
         # The row as (values, columns); for a dense row, columns is empty.
         if inputs.is_sparse:
             start, stop = inputs.indptr[row], inputs.indptr[row + 1]
@@ -239,7 +247,7 @@ def _sample_epoch(
                 for j in range(z.size):
                     z[j] += a_p * W_row[j]
             b = _intercepts(params, layout, k)
-            layer_scale = scale if k == 0 else 1.0
+            layer_scale = real(scale) if k == 0 else one
             for j in range(z.size):
                 z[j] = b[j] + layer_scale * z[j]
                 if k == n_layers - 1:
@@ -263,27 +271,27 @@ def _sample_epoch(
             _update_row(
                 _intercepts(params, layout, k),
                 _intercepts(velocity, layout, k),
-                1.0,
+                one,
                 delta,
                 rule,
-                0.0,
+                zero,
             )
             if k > 0:
                 a = _units(units, layout, k - 1)
                 below = _units(deltas, layout, k - 1)
                 for i in range(a.size):
-                    back = 0.0
+                    back = zero
                     for j in range(delta.size):
                         back += W[i, j] * delta[j]
-                    below[i] = back * a[i] * (1.0 - a[i])
+                    below[i] = back * a[i] * (one - a[i])
             elif lazy_decay:
                 # The first layer is scale * coefs[0]: the L2 decay of every weight,
                 # W <- (1 - lr l2) W, is a change of scale, and only the rows of the
                 # non-zero inputs take their data gradient, divided by the new scale.
-                scale *= 1.0 - lr * l2
+                scale *= 1.0 - rule.learning_rate * rule.l2 * weight
                 for p in range(values.size):
-                    x_p = values[p] / scale
-                    _update_row(W[columns[p]], V[columns[p]], x_p, delta, rule, 0.0)
+                    x_p = real(values[p] / scale)
+                    _update_row(W[columns[p]], V[columns[p]], x_p, delta, rule, zero)
                 continue
             # The step's input x: the layer below's outputs, or the input row. L2
             # decay or momentum moves every row of coefs[0], so a sparse row is

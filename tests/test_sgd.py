@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_bp import BackpropClassifier, BackpropRegressor
@@ -309,6 +310,31 @@ def test_sparse_input_trains_as_dense(rng, Estimator, batch_size, momentum, alph
         ):
             assert_allclose(a, b, rtol=1e-12, atol=1e-15)
         assert_allclose(dense.predict(X), sparse.predict(container(X)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("batch_size", [1, 32])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_float32_training_follows_float64_to_float32_precision(sparse, batch_size):
+    # Steps are taken in float32 arithmetic: two epochs of digits stay within a
+    # few float32 roundings of the same training in float64.
+    X, y = load_digits(return_X_y=True)
+    X = sp.csr_matrix(X / 16.0) if sparse else X / 16.0
+    params = dict(
+        max_iter=2,
+        tol=0,
+        random_state=0,
+        learning_rate="constant",
+        alpha=1e-3,
+        batch_size=batch_size,
+    )
+    ours64 = _fit_quietly(BackpropClassifier(**params), X, y)
+    ours32 = _fit_quietly(BackpropClassifier(**params), X.astype(np.float32), y)
+    for a, b in zip(
+        ours64.coefs_ + ours64.intercepts_, ours32.coefs_ + ours32.intercepts_
+    ):
+        assert b.dtype == np.float32
+        assert_allclose(b, a, atol=1e-3)
+    assert_allclose(ours32.loss_, ours64.loss_, rtol=1e-5)
 
 
 def test_float32_input_trains_and_predicts_in_float32(rng):
