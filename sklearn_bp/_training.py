@@ -8,6 +8,7 @@ caller's state is never modified, so a failure leaves it as it was.
 import contextlib
 import copy
 import functools
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,10 +18,19 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController
 
-from ._diagnosis import check_not_diverged
+from ._checks import WEIGHT_BOUND
+from ._diagnosis import report_divergence
 from ._hogwild import parallel_sample_epoch
 from ._network import forward_pass
-from ._sgd import Inputs, StepRule, make_layout, pack, run_epoch, unpack
+from ._sgd import (
+    Inputs,
+    StepRule,
+    make_layout,
+    pack,
+    penalty_norm_and_excess,
+    run_epoch,
+    unpack,
+)
 
 #: Multiply-adds of a batch's largest product below which training keeps BLAS to one
 #: thread.
@@ -319,8 +329,9 @@ def train(data, settings, state, rng, max_epochs, hooks=None, restart=0, n_resta
     After every epoch ``hooks.epoch_end`` may stop training, which then counts as
     interrupted. A ``KeyboardInterrupt`` ends training between epochs: the state
     then holds the last complete epoch (the best one, under early stopping),
-    ``state.interrupted`` is set and ``hooks.interrupted`` is told. An interrupt
-    before the first epoch is over propagates, since there is no network to keep.
+    ``state.interrupted`` is set and ``hooks.interrupted`` is told. A Ctrl-C during
+    an epoch waits for its end (``_run_one_epoch``). An interrupt before any epoch
+    is over propagates, since there is no network to keep.
 
     With ``n_restarts > 1``, each ``verbose`` line begins with the restart it
     belongs to (``Restart 2/4: ``), as parallel restarts' lines interleave.
@@ -359,12 +370,12 @@ def train(data, settings, state, rng, max_epochs, hooks=None, restart=0, n_resta
 
 
 def _run_one_epoch(data, settings, state, layout, rng):
-    """One pass over the visits, shuffled if asked; appends the epoch's loss."""
+    """One pass over the visits, shuffled if asked; appends the epoch's loss.
+
+    A KeyboardInterrupt leaves ``state`` at the end of an epoch: the last one, or
+    this one if its compiled pass has begun (see ``_ctrl_c_deferred``).
+    """
     order = _epoch_order(data.visit_rows.size, settings, rng)
-    # Train copies, so that an interrupt or a failure mid-epoch leaves the state
-    # at the end of the previous epoch (without momentum the velocity is unused).
-    params = state.params.copy()
-    velocity = state.velocity.copy() if settings.momentum else state.velocity
     rule = StepRule(
         learning_rate=state.learning_rate,
         momentum=settings.momentum,
@@ -373,38 +384,76 @@ def _run_one_epoch(data, settings, state, layout, rng):
         log_loss=settings.loss == "log_loss",
         batch_size=min(settings.batch_size, data.visit_rows.size),
     )
-    epoch = run_epoch
+    arguments = (data.inputs, data.Y, data.visit_rows, data.visit_weights, order)
     if settings.n_sgd_threads > 1:
-        epoch = functools.partial(
-            parallel_sample_epoch, n_threads=settings.n_sgd_threads
+        # An interrupt can stop the calling thread while the other threads are
+        # still stepping: the epoch trains copies, kept only once it is complete
+        # (without momentum the velocity is unused).
+        params = state.params.copy()
+        velocity = state.velocity.copy() if settings.momentum else state.velocity
+        data_loss = parallel_sample_epoch(
+            *arguments, params, velocity, layout, rule, settings.n_sgd_threads
         )
-    data_loss = epoch(
-        data.inputs,
-        data.Y,
-        data.visit_rows,
-        data.visit_weights,
-        order,
-        params,
-        velocity,
-        layout,
-        rule,
-    )
-    coefs, _ = unpack(params, layout)
-    squared_norm = sum(float(np.vdot(W, W)) for W in coefs)
+        _record_epoch(data, settings, state, data_loss, params, velocity, order)
+        return
+    with _ctrl_c_deferred() as deferred:
+        # In place: a copy of the parameters per epoch would cost as much as the
+        # epoch itself on sparse data with many features. Compiled code cannot be
+        # interrupted, and Python raises an interrupt only in the main thread, so
+        # the state is consistent as long as one raised there waits for the end
+        # of the bookkeeping below. Where it cannot be made to wait, copies.
+        params, velocity = state.params, state.velocity
+        if not deferred:
+            params = params.copy()
+            velocity = velocity.copy() if settings.momentum else velocity
+        data_loss = run_epoch(*arguments, params, velocity, layout, rule)
+        _record_epoch(data, settings, state, data_loss, params, velocity, order)
+
+
+def _record_epoch(data, settings, state, data_loss, params, velocity, order):
+    """The epoch's loss, checked, and the state moved on to the epoch's end."""
+    squared_norm, beyond = penalty_norm_and_excess(params, state.layout, WEIGHT_BOUND)
     # An epoch of several whole passes reports its mean pass, on the scale of one.
     passes = order.size / data.visit_rows.size
     loss = (
         data_loss / passes + 0.5 * settings.alpha * squared_norm
     ) / data.total_weight
-    check_not_diverged(
-        loss, params, state.n_iter + 1, data, settings, state.learning_rate
-    )
+    if beyond or not np.isfinite(loss):
+        report_divergence(
+            loss, params, state.n_iter + 1, data, settings, state.learning_rate
+        )
     state.params, state.velocity = params, velocity
     state.loss_curve.append(loss)
     state.n_iter += 1
     state.t += order.size
     if settings.learning_rate == "invscaling":
         state.learning_rate = _scheduled_rate(settings, state.t)
+
+
+@contextlib.contextmanager
+def _ctrl_c_deferred():
+    """Hold back Ctrl-C until the block is over, then raise it.
+
+    Yields whether interrupts are held back: in a thread other than the main one
+    none can arrive (Python raises them in the main thread only); in the main
+    thread, SIGINT's default handler is swapped for one that notes the signal.
+    Under any other handler, which may raise at any time, it yields False and
+    the caller must be ready for an interrupt anywhere in the block.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield True
+        return
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield False
+        return
+    received = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield True
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if received:
+        raise KeyboardInterrupt
 
 
 def _scheduled_rate(settings, t):

@@ -433,6 +433,55 @@ def test_interrupts_during_a_rollback_never_leave_a_partial_state():
     assert broken == 0
 
 
+CTRL_C_DURING_AN_EPOCH = """
+import os, signal, warnings
+import numpy as np
+from sklearn_bp import BackpropClassifier, _training
+
+warnings.simplefilter("ignore")
+rng = np.random.RandomState(0)
+X = rng.normal(size=(300, 5))
+y = (X[:, 0] > 0).astype(int)
+real_epoch, epochs = _training.run_epoch, []
+
+
+def ctrl_c_in_third_epoch(*args):
+    loss = real_epoch(*args)
+    epochs.append(1)
+    if len(epochs) == 3:  # a real SIGINT, pending as the compiled pass returns
+        os.kill(os.getpid(), signal.SIGINT)
+    return loss
+
+
+_training.run_epoch = ctrl_c_in_third_epoch
+params = dict(max_iter=10, tol=0, random_state=0)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    model = BackpropClassifier(**params).fit(X, y)
+_training.run_epoch = real_epoch
+three = BackpropClassifier(**dict(params, max_iter=3)).fit(X, y)
+print(model.n_iter_, len(model.loss_curve_))
+print(any("interrupted" in str(w.message) for w in caught))
+print(all(np.array_equal(a, b) for a, b in zip(model.coefs_, three.coefs_)))
+print(model.loss_curve_ == three.loss_curve_)
+print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+"""
+
+
+def test_ctrl_c_during_an_epoch_stops_training_once_that_epoch_is_recorded():
+    # Compiled code cannot be interrupted: a Ctrl-C that arrives during an epoch's
+    # compiled pass waits for the epoch's loss to be recorded, so that the model
+    # is exactly the one three epochs give, with its loss curve.
+    result = subprocess.run(
+        [sys.executable, "-c", CTRL_C_DURING_AN_EPOCH],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:5] == ["3 3", "True", "True", "True", "True"]
+
+
 def test_saturated_outputs_keep_probabilities_inside_zero_one():
     clf = _fitted_classifier()
     clf.coefs_ = [W * 1e4 for W in clf.coefs_]

@@ -184,6 +184,47 @@ def test_identical_rows_with_different_targets_train_independently_of_row_order(
             assert_array_equal(got, expected)
 
 
+def test_an_epoch_allocates_nothing_of_the_size_of_the_parameters(monkeypatch):
+    # A per-epoch copy of the parameters costs as much as the epoch itself on
+    # sparse inputs with many features (20 non-zeros per row, 50k features).
+    import tracemalloc
+
+    import scipy.sparse as sp
+
+    from sklearn_bp import _training
+
+    rng = np.random.RandomState(0)
+    n_rows, nnz, n_features = 500, 20, 50_000
+    X = sp.csr_matrix(
+        (
+            rng.normal(size=n_rows * nnz),
+            rng.randint(n_features, size=n_rows * nnz),
+            np.arange(0, n_rows * nnz + 1, nnz),
+        ),
+        shape=(n_rows, n_features),
+    )
+    y = rng.randint(2, size=n_rows)
+    real_epoch, peaks = _training._run_one_epoch, []
+
+    def traced(data, settings, state, layout, rng):
+        tracemalloc.reset_peak()
+        start = tracemalloc.get_traced_memory()[0]
+        real_epoch(data, settings, state, layout, rng)
+        peaks.append(tracemalloc.get_traced_memory()[1] - start)
+
+    monkeypatch.setattr(_training, "_run_one_epoch", traced)
+    tracemalloc.start()
+    try:
+        model = BackpropClassifier(hidden_layer_sizes=(16,), max_iter=4, tol=0)
+        model.fit(X, y)
+    finally:
+        tracemalloc.stop()
+    parameter_bytes = sum(W.nbytes for W in model.coefs_)
+    # After the first epoch, which may compile the training loop.
+    assert len(peaks) == 4
+    assert max(peaks[1:]) < parameter_bytes / 10
+
+
 def test_initial_weights_are_glorot_uniform():
     """U(-b, b) for weights and intercepts, b = 4 sqrt(6 / (fan_in + fan_out)) for
     the first layer and sqrt(2 / (fan_in + fan_out)) above it: seen after one epoch
