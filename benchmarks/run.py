@@ -11,9 +11,10 @@ ratios. Contenders:
 * the floor: one epoch's matrix products (forward and backward) done as whole-data
   products, without any per-sample or per-batch work.
 
-Then: sparse input at fixed non-zeros per row, restarts in parallel, prediction, and
-the peak memory of a fit on a 500 MB float32 X (in a subprocess). BLAS is pinned to
-one thread except where two are measured.
+Then: sparse input at fixed non-zeros per row, restarts in parallel, prediction, the
+peak memory of a fit on a 500 MB float32 X (in a subprocess), the compilation of a
+first fit (``compile_time.py``) and lock-free parallel SGD (``parallel_sgd.py``).
+BLAS is pinned to one thread except where two are measured.
 
     python benchmarks/run.py [--quick]      # writes benchmarks/RESULTS.md
 """
@@ -251,49 +252,80 @@ def run_threads(lines):
     lines.append("")
 
 
+def sparse_rows(n_rows, n_features, nnz, rng):
+    """A CSR matrix of ``nnz`` Gaussian values per row at random columns."""
+    return sp.csr_matrix(
+        (
+            rng.normal(size=n_rows * nnz),
+            rng.randint(n_features, size=n_rows * nnz),
+            np.arange(0, n_rows * nnz + 1, nnz),
+        ),
+        shape=(n_rows, n_features),
+    )
+
+
+def sparse_epoch_seconds(X, y, alpha):
+    """Seconds per epoch: the difference between fits of 8 and of 2 epochs over 6,
+    so that a fit's set-up (drawing the initial weights, the checks) is left out."""
+    fit_times = {}
+    for epochs in (2, 8):
+        model = BackpropClassifier(
+            hidden_layer_sizes=(64,), alpha=alpha, max_iter=epochs, tol=0
+        )
+        start = time.perf_counter()
+        model.fit(X, y)
+        fit_times[epochs] = time.perf_counter() - start
+    return (fit_times[8] - fit_times[2]) / 6
+
+
+def gather_seconds(X, W):
+    """The sparse product X @ W: reading the first-layer rows of every non-zero once,
+    the memory traffic an epoch cannot avoid (median of five)."""
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        X @ W
+        times.append(time.perf_counter() - start)
+    return np.median(times)
+
+
+SPARSE_WIDTHS = (10_000, 20_000, 50_000, 100_000, 200_000)
+
+
 def run_sparse(lines):
     lines += [
-        "## Sparse X: per-sample epoch at 20 non-zeros per row (64 hidden)",
+        "## Sparse X: per-sample epoch at 20 non-zeros per row (20k rows, 64 hidden)",
         "",
-        "Time per epoch, taken as the difference between fits of 4 epochs and of 1 "
-        "epoch (so that set-up, such as drawing the initial weights, is left out).",
+        "Time per epoch, the difference between fits of 8 and of 2 epochs over 6 (the "
+        "set-up, such as drawing the initial weights, is left out); median of 3, the "
+        "widths interleaved. The gather is the sparse product `X @ W` with the "
+        "first layer's shape: it reads the same rows an epoch reads, once, and shows "
+        "what the width costs the memory hierarchy alone (the first layer is 5 MB at "
+        "10k features, 100 MB at 200k).",
         "",
-        "| n_features | alpha | epoch | time / time at 10k features |",
-        "|---|---|---|---|",
+        "| n_features | alpha | epoch | epoch / epoch at 10k | gather | "
+        "gather / gather at 10k |",
+        "|---|---|---|---|---|---|",
     ]
     rng = np.random.RandomState(0)
     n_rows, nnz = 20_000, 20
     y = rng.randint(2, size=n_rows)
-    for alpha in (0.0, 1e-4):
-        base = None
-        for n_features in (10_000, 20_000, 40_000):
-            cols = rng.randint(n_features, size=n_rows * nnz)
-            X = sp.csr_matrix(
-                (
-                    rng.normal(size=n_rows * nnz),
-                    cols,
-                    np.arange(0, n_rows * nnz + 1, nnz),
-                ),
-                shape=(n_rows, n_features),
+    data = {f: sparse_rows(n_rows, f, nnz, rng) for f in SPARSE_WIDTHS}
+    weights = {f: rng.uniform(-1, 1, size=(f, 64)) for f in SPARSE_WIDTHS}
+    for alpha in (0.0, "auto"):
+        epochs = {f: [] for f in SPARSE_WIDTHS}
+        gathers = {f: [] for f in SPARSE_WIDTHS}
+        for _ in range(3):
+            for f in SPARSE_WIDTHS:
+                epochs[f].append(sparse_epoch_seconds(data[f], y, alpha))
+                gathers[f].append(gather_seconds(data[f], weights[f]))
+        base, gather_base = np.median(epochs[10_000]), np.median(gathers[10_000])
+        for f in SPARSE_WIDTHS:
+            t, g = np.median(epochs[f]), np.median(gathers[f])
+            lines.append(
+                f"| {f} | {alpha} | {fmt(t)} | {t / base:.2f} | {fmt(g)} "
+                f"| {g / gather_base:.2f} |"
             )
-            times = []
-            for _ in range(3):
-                fit_times = {}
-                for epochs in (1, 4):
-                    model = BackpropClassifier(
-                        hidden_layer_sizes=(64,),
-                        alpha=alpha,
-                        max_iter=epochs,
-                        tol=0,
-                        random_state=0,
-                    )
-                    start = time.perf_counter()
-                    model.fit(X, y)
-                    fit_times[epochs] = time.perf_counter() - start
-                times.append((fit_times[4] - fit_times[1]) / 3)
-            t = np.median(times)
-            base = base or t
-            lines.append(f"| {n_features} | {alpha} | {fmt(t)} | {t / base:.2f} |")
             print(lines[-1], flush=True)
     lines.append("")
 
@@ -301,7 +333,7 @@ def run_sparse(lines):
 def run_restarts(lines):
     X, y = synthetic(20_000, 50, seed=2)
     times = {1: [], 2: []}
-    for _ in range(3):
+    for _ in range(5):
         for n_jobs in (1, 2):
             model = BackpropClassifier(
                 hidden_layer_sizes=(64,),
@@ -314,14 +346,48 @@ def run_restarts(lines):
             model.fit(X, y)
             times[n_jobs].append(time.perf_counter() - start)
     one, two = np.median(times[1]), np.median(times[2])
+    spread = {k: f"{fmt(min(v))}-{fmt(max(v))}" for k, v in times.items()}
     lines += [
         "## Restarts: n_init=4 on 20k x 50, 64 hidden, 3 epochs each",
         "",
-        f"n_jobs=1: {fmt(one)}; n_jobs=2: {fmt(two)}; speed-up {one / two:.2f}x "
-        "(identical weights, tested in tests/test_restarts.py).",
+        f"Median of 5, interleaved: n_jobs=1: {fmt(one)} ({spread[1]}); n_jobs=2: "
+        f"{fmt(two)} ({spread[2]}); speed-up {one / two:.2f}x (identical weights, "
+        "tested in tests/test_restarts.py).",
         "",
     ]
     print(lines[-2], flush=True)
+
+
+def run_compilation(lines):
+    import compile_time
+
+    lines += [
+        "## Compilation: the first fit in a process, on digits",
+        "",
+        "As `python benchmarks/compile_time.py --repeats 3`: each configuration's "
+        "first fit in a new process with an empty numba cache (cold), then in a "
+        "second process that finds the cache filled (warm); median of 3 (min-max). "
+        "'In all' adds the import of sklearn_bp (numba, scikit-learn) to the cold "
+        "first fit.",
+        "",
+        *compile_time.table(repeats=3),
+        "",
+    ]
+    print("\n".join(lines[-6:]), flush=True)
+
+
+def run_parallel_sgd(lines):
+    import parallel_sgd
+
+    lines += [
+        "## Lock-free parallel per-sample SGD: `n_sgd_threads=2` against 1",
+        "",
+        parallel_sgd.DESCRIPTION,
+        "",
+        *parallel_sgd.table(repeats=3),
+        "",
+    ]
+    print("\n".join(lines[-8:]), flush=True)
 
 
 def run_prediction(lines):
@@ -442,7 +508,16 @@ def main():
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=["training", "threads", "sparse", "restarts", "prediction", "memory"],
+        choices=[
+            "training",
+            "threads",
+            "sparse",
+            "restarts",
+            "prediction",
+            "memory",
+            "compilation",
+            "parallel_sgd",
+        ],
         help="run only these sections",
     )
     args = parser.parse_args()
@@ -468,6 +543,8 @@ def main():
         "restarts": lambda: run_restarts(lines),
         "prediction": lambda: run_prediction(lines),
         "memory": lambda: run_memory(lines),
+        "compilation": lambda: run_compilation(lines),
+        "parallel_sgd": lambda: run_parallel_sgd(lines),
     }
     chosen = args.only or (["training"] if args.quick else list(sections))
     for name in chosen:

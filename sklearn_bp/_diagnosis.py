@@ -31,10 +31,12 @@ LARGE_LEARNING_RATE = 1.0
 FAR_TARGET = 1.5
 
 
-def report_divergence(loss, params, epoch, data, settings, learning_rate):
-    """Raise the "Training diverged" error: the epoch's ``loss`` is not finite, or a
-    parameter is NaN or beyond ``WEIGHT_BOUND`` in magnitude."""
+def check_not_diverged(loss, params, epoch, data, settings, learning_rate):
+    """Raise the "Training diverged" error if the epoch's ``loss`` is not finite or
+    a parameter is NaN or beyond ``WEIGHT_BOUND`` in magnitude."""
     largest = max(params.max(), -params.min())  # NaN if any parameter is
+    if np.isfinite(loss) and largest <= WEIGHT_BOUND:
+        return
     if np.isfinite(loss):
         what = f"a weight reached {largest:.3g}, beyond {WEIGHT_BOUND:g},"
     else:

@@ -457,25 +457,6 @@ def _batch_epoch(
     return total_loss
 
 
-@_compiled
-def penalty_norm_and_excess(params, layout, bound):
-    """``(sum of the squared weights, how many parameters exceed bound)`` in one
-    pass: the L2 penalty's norm (intercepts are not penalised) and the count that
-    the divergence check needs (a NaN counts as beyond any bound). Sums and counts
-    only, so that LLVM vectorises the pass."""
-    squared, beyond = 0.0, 0
-    for k in range(layout.sizes.size - 1):
-        W = params[layout.coef_offsets[k] : layout.intercept_offsets[k]]
-        b = _intercepts(params, layout, k)
-        for i in range(W.size):
-            w = np.float64(W[i])
-            squared += w * w
-            beyond += not abs(w) <= bound
-        for i in range(b.size):
-            beyond += not abs(np.float64(b[i])) <= bound
-    return squared, beyond
-
-
 def run_epoch(
     inputs, Y, visit_rows, visit_weights, order, params, velocity, layout, rule
 ):

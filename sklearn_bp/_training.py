@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController
 
 from ._checks import WEIGHT_BOUND
-from ._diagnosis import report_divergence
+from ._diagnosis import check_not_diverged
 from ._hogwild import parallel_sample_epoch
 from ._network import forward_pass
 from ._sgd import (
@@ -27,7 +27,6 @@ from ._sgd import (
     StepRule,
     make_layout,
     pack,
-    penalty_norm_and_excess,
     run_epoch,
     unpack,
 )
@@ -412,14 +411,20 @@ def _run_one_epoch(data, settings, state, layout, rng):
 
 def _record_epoch(data, settings, state, data_loss, params, velocity, order):
     """The epoch's loss, checked, and the state moved on to the epoch's end."""
-    squared_norm, beyond = penalty_norm_and_excess(params, state.layout, WEIGHT_BOUND)
+    coefs, intercepts = unpack(params, state.layout)
+    squared_norm = sum(float(np.vdot(W, W)) for W in coefs)
+    squared_intercepts = sum(float(np.vdot(b, b)) for b in intercepts)
     # An epoch of several whole passes reports its mean pass, on the scale of one.
     passes = order.size / data.visit_rows.size
     loss = (
         data_loss / passes + 0.5 * settings.alpha * squared_norm
     ) / data.total_weight
-    if beyond or not np.isfinite(loss):
-        report_divergence(
+    # The sums of squares are the one pass over the parameters: one beyond the
+    # bound, infinite or NaN makes them exceed the bound's square (or NaN), and
+    # only then are the parameters checked one by one.
+    within_bound = squared_norm + squared_intercepts <= WEIGHT_BOUND**2
+    if not (within_bound and np.isfinite(loss)):
+        check_not_diverged(
             loss, params, state.n_iter + 1, data, settings, state.learning_rate
         )
     state.params, state.velocity = params, velocity
