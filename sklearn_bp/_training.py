@@ -22,14 +22,7 @@ from ._checks import WEIGHT_BOUND
 from ._diagnosis import check_not_diverged
 from ._hogwild import parallel_sample_epoch
 from ._network import forward_pass
-from ._sgd import (
-    Inputs,
-    StepRule,
-    make_layout,
-    pack,
-    run_epoch,
-    unpack,
-)
+from ._sgd import Inputs, StepRule, make_layout, pack, run_epoch, unpack
 
 #: Multiply-adds of a batch's largest product below which training keeps BLAS to one
 #: thread.
