@@ -62,41 +62,69 @@ def parallel_sample_epoch(
             rule,
         )
 
-    def work(i, done):
+    cancelled = False  # set when the calling thread fails: late threads then stop
+
+    def work(i, begun, done):
+        begun.set()
         try:
-            run(i)
+            if not cancelled:
+                run(i)
         except BaseException as error:  # raised by the calling thread instead
             errors.append(error)
         finally:
             done.set()
 
-    ends = [threading.Event() for _ in slices[1:]]
+    events = [(threading.Event(), threading.Event()) for _ in slices[1:]]
     workers = [
-        threading.Thread(target=work, args=(i, end), daemon=True)
-        for i, end in enumerate(ends, start=1)
+        threading.Thread(target=work, args=(i, begun, end), daemon=True)
+        for i, (begun, end) in enumerate(events, start=1)
     ]
+    # Every thread whose start() was called, even if an interrupt cut it short:
+    # the thread may then be running, or may never have been launched.
+    started = []
     try:
-        for worker in workers:
+        for worker, (begun, end) in zip(workers, events):
+            started.append((worker, begun, end))
             worker.start()
         run(0)
+    except BaseException:
+        cancelled = True
+        raise
     finally:
-        _wait_for_all([(w, end) for w, end in zip(workers, ends) if w.ident])
+        _wait_for_all(started)
     if errors:
         raise errors[0]
     return sum(losses)
 
 
-def _wait_for_all(threads):
-    """Wait until every started thread, given with its end event, has ended, even
-    through Ctrl-C: an interrupt that arrives meanwhile is raised once they all
-    have, so that no thread is left writing to the arrays after the epoch is over.
+#: Seconds to wait for a thread whose start() an interrupt cut short to begin: if
+#: it does not, it was never launched.
+LAUNCH_TIMEOUT = 5.0
 
-    The end event first: on Python 3.11 a ``Thread.join`` interrupted by Ctrl-C can
-    mark a thread that is still running as ended. Once it is set the thread is
-    returning, and the join that follows only waits for that.
+
+def _wait_for_all(threads):
+    """Wait until every thread given (with its begun and end events) has ended,
+    even through Ctrl-C: an interrupt that arrives meanwhile is raised once they
+    all have, so that no thread is left writing to the arrays after the epoch is
+    over.
+
+    A thread that has not begun within ``LAUNCH_TIMEOUT`` was never launched (an
+    interrupt came before its start() launched it); one launched later still would
+    find the epoch cancelled and return at once. The end event comes before the
+    join: on Python 3.11 a ``Thread.join`` interrupted by Ctrl-C can mark a thread
+    that is still running as ended. Once it is set the thread is returning, and the
+    join that follows only waits for that.
     """
     interrupt = None
-    for thread, end in threads:
+    for thread, begun, end in threads:
+        while True:
+            try:
+                launched = begun.wait(LAUNCH_TIMEOUT)
+                break
+            except KeyboardInterrupt as caught:
+                interrupt = caught
+        if not launched:
+            continue
         while not end.is_set():
             try:
                 end.wait()

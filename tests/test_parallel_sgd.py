@@ -3,6 +3,7 @@ sequential loop, bit for bit; two threads visit every sample once per epoch and
 reach the sequential loop's quality on real data, dense and sparse; failures and
 interrupts in a parallel epoch keep their guarantees, and no thread outlives a fit."""
 
+import os
 import pickle
 import signal
 import threading
@@ -146,6 +147,65 @@ def test_repeated_ctrl_c_while_waiting_for_a_thread_leaves_none_running(monkeypa
         signal.signal(signal.SIGALRM, previous)
     assert len(interrupts) == 3 and finished == [True]
     assert threading.active_count() == threads
+
+
+def _epoch_interrupted_in_start(monkeypatch, launch):
+    """A parallel epoch whose worker's start() is cut short by an interrupt, just
+    after (``launch=True``: the thread runs, but has not begun) or just before the
+    thread is launched; returns the number of threads left and the params."""
+    from sklearn_bp import _hogwild
+
+    inputs, Y, visit_rows, visit_weights, layout, params, rng = _epoch_inputs()
+    real_start_new_thread = threading._start_new_thread
+
+    def interrupted_start(function, args):
+        if launch:
+
+            def late(*args):  # the new thread is slow to be scheduled
+                time.sleep(0.3)
+                function(*args)
+
+            real_start_new_thread(late, args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(threading, "_start_new_thread", interrupted_start)
+    monkeypatch.setattr(_hogwild, "LAUNCH_TIMEOUT", 1.0)
+    threads = _os_threads()
+    before = params.copy()
+    with pytest.raises(KeyboardInterrupt):
+        parallel_sample_epoch(
+            inputs,
+            Y,
+            visit_rows,
+            visit_weights,
+            rng.permutation(visit_rows.size),
+            params,
+            np.zeros_like(params),
+            layout,
+            _sgd.StepRule(0.05, 0.0, False, 0.0, True, 1),
+            n_threads=2,
+        )
+    monkeypatch.undo()
+    time.sleep(0.5)  # a thread left running would still be here
+    return _os_threads() - threads, before, params
+
+
+def _os_threads():
+    """The process's threads as the system counts them: an interrupted start()
+    leaves its Thread in threading's own count although none was launched."""
+    return len(os.listdir("/proc/self/task"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="Linux's /proc")
+@pytest.mark.parametrize("launch", [True, False])
+def test_an_interrupt_inside_a_threads_start_leaves_no_thread_behind(
+    monkeypatch, launch
+):
+    # The interrupt comes before the calling thread's own slice: a launched thread
+    # that begins late finds the epoch cancelled, and no weight has moved.
+    left, before, params = _epoch_interrupted_in_start(monkeypatch, launch)
+    assert left == 0
+    assert_array_equal(params, before)
 
 
 def test_two_threads_classify_digits_as_well_as_one():
