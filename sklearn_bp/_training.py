@@ -433,15 +433,20 @@ def _ctrl_c_deferred():
     """Hold back Ctrl-C until the block is over, then raise it.
 
     Yields whether interrupts are held back: in a thread other than the main one
-    none can arrive (Python raises them in the main thread only); in the main
-    thread, SIGINT's default handler is swapped for one that notes the signal.
-    Under any other handler, which may raise at any time, it yields False and
-    the caller must be ready for an interrupt anywhere in the block.
+    none can arrive (Python raises them in the main thread only), nor where SIGINT
+    is ignored (as in a background job) or left to the system; in the main thread,
+    Python's default handler is swapped for one that notes the signal. Under any
+    other handler, which may raise at any time, it yields False and the caller
+    must be ready for an interrupt anywhere in the block.
     """
     if threading.current_thread() is not threading.main_thread():
         yield True
         return
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    handler = signal.getsignal(signal.SIGINT)
+    if handler in (signal.SIG_IGN, signal.SIG_DFL):
+        yield True
+        return
+    if handler is not signal.default_int_handler:
         yield False
         return
     received = []

@@ -439,6 +439,8 @@ import numpy as np
 from sklearn_bp import BackpropClassifier, _training
 
 warnings.simplefilter("ignore")
+# Python's own handler, even if this process was started with SIGINT ignored.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 rng = np.random.RandomState(0)
 X = rng.normal(size=(300, 5))
 y = (X[:, 0] > 0).astype(int)

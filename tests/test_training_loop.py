@@ -184,9 +184,14 @@ def test_identical_rows_with_different_targets_train_independently_of_row_order(
             assert_array_equal(got, expected)
 
 
-def test_an_epoch_allocates_nothing_of_the_size_of_the_parameters(monkeypatch):
+@pytest.mark.parametrize(
+    "sigint", ["default_int_handler", "SIG_IGN"], ids=["python", "ignored"]
+)
+def test_an_epoch_allocates_nothing_of_the_size_of_the_parameters(monkeypatch, sigint):
     # A per-epoch copy of the parameters costs as much as the epoch itself on
     # sparse inputs with many features (20 non-zeros per row, 50k features).
+    # Where SIGINT is ignored (a background job), no interrupt can come either.
+    import signal
     import tracemalloc
 
     import scipy.sparse as sp
@@ -213,12 +218,14 @@ def test_an_epoch_allocates_nothing_of_the_size_of_the_parameters(monkeypatch):
         peaks.append(tracemalloc.get_traced_memory()[1] - start)
 
     monkeypatch.setattr(_training, "_run_one_epoch", traced)
+    previous = signal.signal(signal.SIGINT, getattr(signal, sigint))
     tracemalloc.start()
     try:
         model = BackpropClassifier(hidden_layer_sizes=(16,), max_iter=4, tol=0)
         model.fit(X, y)
     finally:
         tracemalloc.stop()
+        signal.signal(signal.SIGINT, previous)
     parameter_bytes = sum(W.nbytes for W in model.coefs_)
     # After the first epoch, which may compile the training loop.
     assert len(peaks) == 4
