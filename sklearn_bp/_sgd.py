@@ -288,6 +288,8 @@ def _sample_epoch(
                 # The first layer is scale * coefs[0]: the L2 decay of every weight,
                 # W <- (1 - lr l2) W, is a change of scale, and only the rows of the
                 # non-zero inputs take their data gradient, divided by the new scale.
+                # In float64 whatever the weights: the scale is a product over
+                # many steps, and float32 rounding would build up in it.
                 scale *= 1.0 - rule.learning_rate * rule.l2 * weight
                 for p in range(values.size):
                     x_p = real(values[p] / scale)

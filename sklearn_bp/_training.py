@@ -376,35 +376,41 @@ def _run_one_epoch(data, settings, state, layout, rng):
         log_loss=settings.loss == "log_loss",
         batch_size=min(settings.batch_size, data.visit_rows.size),
     )
-    arguments = (data.inputs, data.Y, data.visit_rows, data.visit_weights, order)
+    epoch = run_epoch
     if settings.n_sgd_threads > 1:
-        # An interrupt can stop the calling thread while the other threads are
-        # still stepping: the epoch trains copies, kept only once it is complete
-        # (without momentum the velocity is unused).
-        params = state.params.copy()
-        velocity = state.velocity.copy() if settings.momentum else state.velocity
-        data_loss = parallel_sample_epoch(
-            *arguments, params, velocity, layout, rule, settings.n_sgd_threads
+        epoch = functools.partial(
+            parallel_sample_epoch, n_threads=settings.n_sgd_threads
         )
-        _record_epoch(data, settings, state, data_loss, params, velocity, order)
-        return
     with _ctrl_c_deferred() as deferred:
         # In place: a copy of the parameters per epoch would cost as much as the
         # epoch itself on sparse data with many features. Compiled code cannot be
         # interrupted, and Python raises an interrupt only in the main thread, so
         # the state is consistent as long as one raised there waits for the end
-        # of the bookkeeping below. Where it cannot be made to wait, copies.
+        # of the bookkeeping below. Where it cannot be made to wait, and with
+        # parallel SGD (an interrupt raised otherwise than by SIGINT can stop the
+        # calling thread while the others still step), the epoch trains copies,
+        # kept only once it is complete (without momentum the velocity is unused).
         params, velocity = state.params, state.velocity
-        if not deferred:
+        if settings.n_sgd_threads > 1 or not deferred:
             params = params.copy()
             velocity = velocity.copy() if settings.momentum else velocity
-        data_loss = run_epoch(*arguments, params, velocity, layout, rule)
-        _record_epoch(data, settings, state, data_loss, params, velocity, order)
+        data_loss = epoch(
+            data.inputs,
+            data.Y,
+            data.visit_rows,
+            data.visit_weights,
+            order,
+            params,
+            velocity,
+            layout,
+            rule,
+        )
+        _record_epoch(data, settings, state, layout, data_loss, params, velocity, order)
 
 
-def _record_epoch(data, settings, state, data_loss, params, velocity, order):
+def _record_epoch(data, settings, state, layout, data_loss, params, velocity, order):
     """The epoch's loss, checked, and the state moved on to the epoch's end."""
-    coefs, intercepts = unpack(params, state.layout)
+    coefs, intercepts = unpack(params, layout)
     squared_norm = sum(float(np.vdot(W, W)) for W in coefs)
     squared_intercepts = sum(float(np.vdot(b, b)) for b in intercepts)
     # An epoch of several whole passes reports its mean pass, on the scale of one.
