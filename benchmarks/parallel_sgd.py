@@ -48,18 +48,23 @@ def synthetic(n_samples, n_features, seed=0):
     return X, y
 
 
+def sparse_rows(n_rows, n_features, nnz, rng):
+    """A CSR matrix of ``nnz`` Gaussian values per row at random columns."""
+    return sp.csr_matrix(
+        (
+            rng.normal(size=n_rows * nnz),
+            rng.randint(n_features, size=n_rows * nnz),
+            np.arange(0, n_rows * nnz + 1, nnz),
+        ),
+        shape=(n_rows, n_features),
+    )
+
+
 def synthetic_sparse(n_samples, n_features, nnz, seed=0):
     """10 classes from a random linear map of sparse rows (``nnz`` Gaussian values
     at random columns), plus label noise; a CSR matrix."""
     rng = np.random.RandomState(seed)
-    X = sp.csr_matrix(
-        (
-            rng.normal(size=n_samples * nnz),
-            rng.randint(n_features, size=n_samples * nnz),
-            np.arange(0, n_samples * nnz + 1, nnz),
-        ),
-        shape=(n_samples, n_features),
-    )
+    X = sparse_rows(n_samples, n_features, nnz, rng)
     scores = X @ rng.normal(size=(n_features, 10)) / np.sqrt(nnz)
     y = np.argmax(scores + rng.gumbel(scale=0.5, size=scores.shape), axis=1)
     return X, y

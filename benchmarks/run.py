@@ -32,7 +32,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 import sklearn
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -255,18 +254,6 @@ def run_threads(lines):
     lines.append("")
 
 
-def sparse_rows(n_rows, n_features, nnz, rng):
-    """A CSR matrix of ``nnz`` Gaussian values per row at random columns."""
-    return sp.csr_matrix(
-        (
-            rng.normal(size=n_rows * nnz),
-            rng.randint(n_features, size=n_rows * nnz),
-            np.arange(0, n_rows * nnz + 1, nnz),
-        ),
-        shape=(n_rows, n_features),
-    )
-
-
 def sparse_epoch_seconds(X, y, alpha):
     """Seconds per epoch within one fit of 14 epochs: from the end of the 2nd epoch
     to the end of the 14th, as ``verbose`` reports the time since training began,
@@ -296,6 +283,8 @@ SPARSE_WIDTHS = (10_000, 20_000, 50_000, 100_000, 200_000)
 
 
 def run_sparse(lines):
+    from parallel_sgd import sparse_rows
+
     lines += [
         "## Sparse X: per-sample epoch at 20 non-zeros per row (20k rows, 64 hidden)",
         "",
